@@ -1,0 +1,58 @@
+"""Development sessions: ``nox -s lint typecheck tests build`` (see README)."""
+
+from __future__ import annotations
+
+import os
+
+import nox
+
+nox.options.sessions = ["lint", "typecheck", "tests"]
+nox.options.reuse_existing_virtualenvs = True
+
+# Which torch to put in each session's environment: set TORCH_SPEC=torch==2.13.0
+# (or a local CPU wheel) to save downloading a CUDA build on a CPU-only machine.
+TORCH_SPEC = os.environ.get("TORCH_SPEC", "torch")
+
+
+def _install(session: nox.Session, extras: str) -> None:
+    session.install(TORCH_SPEC)
+    session.install("-e", f".[{extras}]")
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """Run the test suite and doctests on the CPU (and CUDA devices when present)."""
+    _install(session, "test")
+    session.run("python", "-m", "pytest", *session.posargs)
+
+
+@nox.session
+def tests_cuda(session: nox.Session) -> None:
+    """Run the device-parametrised tests on CUDA; skips when there is no GPU."""
+    _install(session, "test")
+    available = session.run("python", "-c", "import torch; print(torch.cuda.is_available())", silent=True)
+    if "True" not in str(available):
+        session.skip("CUDA is not available on this machine")
+    session.run("python", "-m", "pytest", "-m", "cuda", *session.posargs)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff check and ruff format --check."""
+    session.install("ruff")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session
+def typecheck(session: nox.Session) -> None:
+    """mypy --strict over src and tests, with torch installed so its types are seen."""
+    _install(session, "dev")
+    session.run("mypy", *session.posargs)
+
+
+@nox.session
+def build(session: nox.Session) -> None:
+    """Build the sdist and wheel into dist/."""
+    session.install("build")
+    session.run("python", "-m", "build", "--outdir", "dist")

@@ -1,0 +1,57 @@
+"""seqforecast: stateful forecasting of time series with PyTorch.
+
+Recurrent, feed-forward and causal convolutional forecasters that share one
+interface, ``forward(x, state) -> (y, state)``; a trainer that carries the
+state across windows (truncated back-propagation through time); and
+:func:`prime`, which builds a model's memory before it forecasts.
+"""
+
+from seqforecast import metrics
+from seqforecast.data import ArrayStream, SineStream, Window
+from seqforecast.inference import StreamingForecaster, forecast, predict, prime
+from seqforecast.metrics import evaluate
+from seqforecast.models import (
+    BaseForecaster,
+    ConvConfig,
+    ConvForecaster,
+    FeedForwardConfig,
+    FeedForwardForecaster,
+    Forecaster,
+    RecurrentConfig,
+    RecurrentForecaster,
+    State,
+    detach_state,
+    model_from_config,
+)
+from seqforecast.training import Callback, EarlyStopping, History, Trainer, TrainingDivergedError
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ArrayStream",
+    "BaseForecaster",
+    "Callback",
+    "ConvConfig",
+    "ConvForecaster",
+    "EarlyStopping",
+    "FeedForwardConfig",
+    "FeedForwardForecaster",
+    "Forecaster",
+    "History",
+    "RecurrentConfig",
+    "RecurrentForecaster",
+    "SineStream",
+    "State",
+    "StreamingForecaster",
+    "Trainer",
+    "TrainingDivergedError",
+    "Window",
+    "__version__",
+    "detach_state",
+    "evaluate",
+    "forecast",
+    "metrics",
+    "model_from_config",
+    "predict",
+    "prime",
+]

@@ -1,0 +1,188 @@
+"""Validators shared by the public entry points.
+
+Every function here raises :class:`TypeError` or :class:`ValueError` with a
+message that names the argument, what was expected and what was received.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor
+
+__all__ = [
+    "as_float_tensor",
+    "check_bool",
+    "check_choice",
+    "check_finite_tensor",
+    "check_float",
+    "check_floating_tensor",
+    "check_int",
+    "describe",
+    "resolve_device",
+]
+
+
+def describe(value: Any) -> str:
+    """Return a short description of ``value`` for error messages."""
+    if isinstance(value, Tensor):
+        return f"a tensor of shape {tuple(value.shape)} and dtype {value.dtype}"
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {value.shape} and dtype {value.dtype}"
+    text = repr(value)
+    if len(text) > 60:
+        text = text[:57] + "..."
+    return f"{text} ({type(value).__name__})"
+
+
+def check_int(name: str, value: object, *, minimum: int = 1) -> int:
+    """Return ``value`` if it is an ``int`` of at least ``minimum``.
+
+    Raises:
+        TypeError: ``value`` is not an integer (``bool`` is refused too).
+        ValueError: ``value`` is smaller than ``minimum``.
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        msg = f"`{name}` must be an integer >= {minimum}, got {describe(value)}"
+        raise TypeError(msg)
+    if value < minimum:
+        msg = f"`{name}` must be an integer >= {minimum}, got {value}"
+        raise ValueError(msg)
+    return int(value)
+
+
+def check_float(
+    name: str,
+    value: object,
+    *,
+    low: float | None = None,
+    high: float | None = None,
+    low_inclusive: bool = True,
+    high_inclusive: bool = True,
+) -> float:
+    """Return ``value`` as a finite ``float`` inside the given bounds.
+
+    Raises:
+        TypeError: ``value`` is not a real number.
+        ValueError: ``value`` is NaN, infinite or outside the bounds.
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        msg = f"`{name}` must be a real number, got {describe(value)}"
+        raise TypeError(msg)
+    result = float(value)
+    left = "[" if low_inclusive else "("
+    right = "]" if high_inclusive else ")"
+    bounds = f"in {left}{'-inf' if low is None else low}, {'inf' if high is None else high}{right}"
+    out_of_range = (
+        not math.isfinite(result)
+        or (low is not None and (result < low if low_inclusive else result <= low))
+        or (high is not None and (result > high if high_inclusive else result >= high))
+    )
+    if out_of_range:
+        msg = f"`{name}` must be a finite number {bounds}, got {value!r}"
+        raise ValueError(msg)
+    return result
+
+
+def check_bool(name: str, value: object) -> bool:
+    """Return ``value`` if it is ``True`` or ``False``."""
+    if not isinstance(value, bool):
+        msg = f"`{name}` must be True or False, got {describe(value)}"
+        raise TypeError(msg)
+    return value
+
+
+def check_floating_tensor(name: str, value: object) -> Tensor:
+    """Return ``value`` if it is a tensor with a floating dtype."""
+    if not isinstance(value, Tensor) or not value.is_floating_point():
+        msg = f"`{name}` must be a floating torch.Tensor, got {describe(value)}"
+        raise TypeError(msg)
+    return value
+
+
+def check_choice(name: str, value: object, choices: Sequence[str]) -> str:
+    """Return ``value`` if it is one of ``choices``."""
+    if not isinstance(value, str) or value not in choices:
+        options = ", ".join(repr(c) for c in choices)
+        msg = f"`{name}` must be one of {options}, got {value!r}"
+        raise ValueError(msg)
+    return value
+
+
+def check_finite_tensor(name: str, tensor: Tensor) -> None:
+    """Raise :class:`ValueError` naming the first NaN or infinite element.
+
+    This reads the tensor back to the host: call it on user input at API
+    boundaries, never inside a training step.
+    """
+    bad = ~torch.isfinite(tensor)
+    if bool(bad.any()):
+        index = tuple(int(i) for i in bad.nonzero()[0].tolist())
+        value = tensor[index].item()
+        msg = f"`{name}` must contain only finite values, got {value} at index {index}"
+        raise ValueError(msg)
+
+
+def as_float_tensor(
+    name: str,
+    value: object,
+    *,
+    dtype: torch.dtype | None = None,
+    device: torch.device | str | None = None,
+    check_finite: bool = True,
+) -> Tensor:
+    """Convert array-like ``value`` to a floating tensor, refusing bad data.
+
+    Tensors keep their device unless ``device`` is given; floating inputs are
+    cast to ``dtype`` (default: keep a floating dtype, ``float32`` otherwise).
+
+    Raises:
+        TypeError: ``value`` is not array-like, or has an integer, bool or
+            complex dtype.
+        ValueError: ``value`` is ragged or contains NaN or infinity.
+    """
+    if isinstance(value, Tensor):
+        tensor = value
+    else:
+        try:
+            array = np.asarray(value)
+        except (ValueError, TypeError) as error:
+            msg = f"`{name}` must be a rectangular array of numbers, got {describe(value)}: {error}"
+            raise ValueError(msg) from None
+        if array.dtype == object or array.dtype.kind in "USV":
+            msg = f"`{name}` must be an array of numbers, got {describe(value)} of dtype {array.dtype}"
+            raise TypeError(msg)
+        if array.dtype.kind in "biuc":
+            tensor = torch.from_numpy(np.ascontiguousarray(array))
+        else:
+            tensor = torch.from_numpy(np.ascontiguousarray(array, dtype=np.float64))
+    if not tensor.is_floating_point():
+        msg = (
+            f"`{name}` must have a floating dtype (float16/32/64 or bfloat16), "
+            f"got {describe(tensor)}; convert it with .float() if the values are numbers"
+        )
+        raise TypeError(msg)
+    target_dtype = dtype if dtype is not None else (tensor.dtype if isinstance(value, Tensor) else torch.float32)
+    tensor = tensor.to(device=device if device is not None else tensor.device, dtype=target_dtype)
+    if check_finite:
+        check_finite_tensor(name, tensor)
+    return tensor
+
+
+def resolve_device(device: torch.device | str) -> torch.device:
+    """Resolve ``"auto"`` to CUDA when available, else CPU; validate the rest."""
+    if isinstance(device, str) and device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        resolved = torch.device(device)
+    except (RuntimeError, TypeError):
+        msg = f"`device` must be 'auto', 'cpu', 'cuda' or a torch.device, got {device!r}"
+        raise ValueError(msg) from None
+    if resolved.type == "cuda" and not torch.cuda.is_available():
+        msg = f"`device` is {device!r} but CUDA is not available on this machine"
+        raise ValueError(msg)
+    return resolved

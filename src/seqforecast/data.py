@@ -1,0 +1,341 @@
+"""Streams of consecutive training windows.
+
+A stream is an iterable of :class:`Window`: ``inputs`` and ``targets`` of the
+same shape, targets one step ahead of inputs, consecutive windows continuing
+each other so that a model's state can be carried from one to the next.
+``reset`` marks a window that does not continue the previous one (the first
+of a stream, an epoch or a series): the trainer starts it from a fresh state.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import math
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from seqforecast._checks import as_float_tensor, check_bool, check_float, check_int, describe
+
+__all__ = ["ArrayStream", "SineStream", "Window"]
+
+_CHUNK = 256  # windows generated per device operation in SineStream
+
+
+@dataclasses.dataclass(frozen=True)
+class Window:
+    """One training window.
+
+    Attributes:
+        inputs: Shape ``(batch, time, features)`` (``(time, batch,
+            features)`` when the stream is not batch-first).
+        targets: Same shape; ``targets[..., t, :]`` is the value after
+            ``inputs[..., t, :]``.
+        reset: ``True`` when this window does not continue the previous one,
+            so the carried state must start afresh.
+    """
+
+    inputs: Tensor
+    targets: Tensor
+    reset: bool
+
+
+def _check_dtype(dtype: object) -> torch.dtype:
+    if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
+        msg = f"`dtype` must be a floating torch.dtype such as torch.float32, got {describe(dtype)}"
+        raise TypeError(msg)
+    return dtype
+
+
+class SineStream:
+    """Consecutive windows of a sine wave, as in the teaching notebook.
+
+    Window ``k`` covers the angles ``start + k*seq_length*step`` to ``start +
+    (k+1)*seq_length*step`` degrees as ``seq_length + 1`` points; its inputs
+    are the first ``seq_length`` values, its targets the last ``seq_length``.
+    The defaults reproduce the notebook: window ``k`` is ``sin`` of 19 points
+    evenly spaced over ``[k*180, (k+1)*180]`` degrees, shape ``(1, 18, 1)``.
+    Lane ``i`` of a batch is the same wave shifted by ``phase_degrees[i]``
+    (default ``i * 360 / batch_size``). Values are ``amplitude *
+    sin(2π * angle / period_degrees)`` plus, with ``noise_std``, Gaussian
+    noise that is a fixed function of ``seed`` and the point's position, so
+    :meth:`window` is deterministic and consecutive windows agree on the
+    point they share.
+
+    Args:
+        seq_length: Time steps per window.
+        step_degrees: Spacing of consecutive points, in degrees.
+        batch_size: Number of phase-shifted lanes.
+        phase_degrees: Phase of each lane (``batch_size`` numbers), or None.
+        amplitude: Amplitude of the wave.
+        period_degrees: Period of the wave, in degrees.
+        noise_std: Standard deviation of additive Gaussian noise.
+        start_degrees: Angle of the first point of window 0.
+        num_windows: Windows per pass (``None``: endless).
+        batch_first: ``(batch, time, 1)`` if True else ``(time, batch, 1)``.
+        dtype: Floating dtype of the windows.
+        device: Device the windows are built on.
+        seed: Seed of the noise (drawn from torch's generator when None).
+
+    Example:
+        >>> import seqforecast as sf
+        >>> stream = sf.SineStream(num_windows=3)
+        >>> [tuple(w.inputs.shape) for w in stream]
+        [(1, 18, 1), (1, 18, 1), (1, 18, 1)]
+        >>> round(stream.window(0).targets[0, -1, 0].item(), 6)  # sin(180°)
+        -0.0
+    """
+
+    def __init__(
+        self,
+        seq_length: int = 18,
+        *,
+        step_degrees: float = 10.0,
+        batch_size: int = 1,
+        phase_degrees: Sequence[float] | None = None,
+        amplitude: float = 1.0,
+        period_degrees: float = 360.0,
+        noise_std: float = 0.0,
+        start_degrees: float = 0.0,
+        num_windows: int | None = None,
+        batch_first: bool = True,
+        dtype: torch.dtype = torch.float32,
+        device: torch.device | str = "cpu",
+        seed: int | None = None,
+    ) -> None:
+        self.seq_length = check_int("seq_length", seq_length)
+        self.step_degrees = check_float("step_degrees", step_degrees, low=0.0, low_inclusive=False)
+        self.batch_size = check_int("batch_size", batch_size)
+        self.amplitude = check_float("amplitude", amplitude)
+        self.period_degrees = check_float("period_degrees", period_degrees, low=0.0, low_inclusive=False)
+        self.noise_std = check_float("noise_std", noise_std, low=0.0)
+        self.start_degrees = check_float("start_degrees", start_degrees)
+        self.num_windows = None if num_windows is None else check_int("num_windows", num_windows)
+        self.batch_first = check_bool("batch_first", batch_first)
+        self.dtype = _check_dtype(dtype)
+        self.device = torch.device(device)
+        if phase_degrees is None:
+            phases = [i * 360.0 / self.batch_size for i in range(self.batch_size)]
+        else:
+            phases = [check_float(f"phase_degrees[{i}]", p) for i, p in enumerate(phase_degrees)]
+            if len(phases) != self.batch_size:
+                msg = f"`phase_degrees` must have batch_size={self.batch_size} entries, got {len(phases)}"
+                raise ValueError(msg)
+        self.phase_degrees = tuple(phases)
+        if seed is None:
+            seed = int(torch.randint(0, 2**31 - 1, ()).item())
+        self.seed = check_int("seed", seed, minimum=0)
+        self._phases = torch.tensor(phases, dtype=torch.float64, device=self.device)
+
+    @property
+    def windows_per_epoch(self) -> int | None:
+        """Windows in one pass over the stream (``None`` when endless)."""
+        return self.num_windows
+
+    def _block_noise(self, block: int) -> Tensor:
+        """Noise of points ``block*L .. block*L + L - 1`` of every lane, ``(B, L)``."""
+        state = np.random.SeedSequence([self.seed, block]).generate_state(1)[0]
+        generator = torch.Generator().manual_seed(int(state))
+        return torch.randn(self.batch_size, self.seq_length, generator=generator, dtype=torch.float64)
+
+    def _chunk(self, first: int, count: int) -> Tensor:
+        """Values of windows ``first .. first + count - 1``: ``(count, B, L + 1)``."""
+        length = self.seq_length
+        offsets = torch.arange(length + 1, dtype=torch.float64, device=self.device)
+        starts = torch.arange(first, first + count, dtype=torch.float64, device=self.device) * length
+        points = starts[:, None, None] + offsets  # (count, 1, L + 1), point index along a lane
+        angles = self.start_degrees + self._phases[:, None] + points * self.step_degrees  # (count, B, L + 1)
+        values = self.amplitude * torch.sin(angles * (2 * math.pi / self.period_degrees))
+        if self.noise_std:
+            blocks = torch.cat([self._block_noise(b) for b in range(first, first + count + 1)], dim=1)
+            index = torch.arange(count)[:, None] * length + torch.arange(length + 1)  # (count, L + 1)
+            noise = blocks[:, index].transpose(0, 1)  # (count, B, L + 1)
+            values = values + self.noise_std * noise.to(self.device)
+        return values.to(self.dtype)
+
+    def _window_from(self, values: Tensor, index: int) -> Window:
+        """Cut the ``Window`` out of one ``(B, L + 1)`` slice of :meth:`_chunk`."""
+        series = values.unsqueeze(-1)  # (B, L + 1, 1)
+        if not self.batch_first:
+            series = series.transpose(0, 1)  # (L + 1, B, 1)
+            return Window(series[:-1], series[1:], reset=index == 0)
+        return Window(series[:, :-1], series[:, 1:], reset=index == 0)
+
+    def window(self, k: int) -> Window:
+        """Return window ``k`` directly (``reset`` is True only for ``k == 0``).
+
+        Example:
+            >>> import seqforecast as sf
+            >>> sf.SineStream(batch_first=False, batch_size=4).window(7).inputs.shape
+            torch.Size([18, 4, 1])
+        """
+        check_int("k", k, minimum=0)
+        return self._window_from(self._chunk(k, 1)[0], k)
+
+    def windows(self, start: int = 0) -> Iterator[Window]:
+        """Iterate over windows ``start, start + 1, ...`` (up to ``num_windows``)."""
+        check_int("start", start, minimum=0)
+        stop = self.num_windows
+        k = start
+        while stop is None or k < stop:
+            count = _CHUNK if stop is None else min(_CHUNK, stop - k)
+            chunk = self._chunk(k, count)
+            for i in range(count):
+                yield self._window_from(chunk[i], k + i)
+            k += count
+
+    def __iter__(self) -> Iterator[Window]:
+        return self.windows()
+
+    def __repr__(self) -> str:
+        return (
+            f"SineStream(seq_length={self.seq_length}, step_degrees={self.step_degrees}, "
+            f"batch_size={self.batch_size}, num_windows={self.num_windows})"
+        )
+
+
+def _split_series(series: object) -> list[object]:
+    """A sequence of arrays is several series; anything else is one."""
+    if (
+        isinstance(series, (list, tuple))
+        and series
+        and all(isinstance(s, (Tensor, np.ndarray)) or hasattr(s, "__array__") for s in series)
+    ):
+        return list(series)
+    return [series]
+
+
+def series_tensor(name: str, series: object, *, dtype: torch.dtype = torch.float32, device: Any = None) -> Tensor:
+    """Validate one series and return it as a ``(time, features)`` tensor.
+
+    Raises:
+        TypeError: non-numeric or integer/bool/complex data.
+        ValueError: ragged, wrong number of dimensions, empty, NaN or inf
+            (the message gives the first bad index).
+    """
+    tensor = as_float_tensor(name, series, dtype=dtype, device=device)
+    if tensor.dim() == 1:
+        tensor = tensor.unsqueeze(-1)
+    if tensor.dim() != 2:
+        msg = f"`{name}` must have shape (time,) or (time, features), got shape {tuple(tensor.shape)}"
+        raise ValueError(msg)
+    if tensor.shape[0] == 0 or tensor.shape[1] == 0:
+        msg = f"`{name}` must have at least one time step and one feature, got shape {tuple(tensor.shape)}"
+        raise ValueError(msg)
+    return tensor
+
+
+class ArrayStream:
+    """Consecutive windows over your own series, for stateful training.
+
+    Each series of shape ``(time,)`` or ``(time, features)`` is cut into
+    ``batch_size`` contiguous lanes of ``time // batch_size`` points (the last
+    ``time % batch_size`` points, fewer than ``batch_size``, are not used), as
+    in language-model batching; the lanes are walked together in windows of
+    ``seq_length`` steps whose targets are the inputs shifted by one. The
+    last window of a lane is shorter when the lane does not divide evenly,
+    so every point of a lane but its first is a target exactly once per
+    epoch. ``reset`` is True on the first window of each series in each
+    epoch. Several series (a list of arrays) are visited one after the other.
+
+    Accepts NumPy arrays, torch tensors, nested lists and anything with
+    ``__array__`` (a pandas column) without importing pandas. A list of
+    arrays is several series; a nested list of numbers is one.
+
+    Args:
+        series: The data, see above; floating values, no NaN or inf.
+        seq_length: Time steps per window.
+        batch_size: Number of lanes each series is cut into.
+        batch_first: ``(batch, time, features)`` if True else
+            ``(time, batch, features)``.
+        num_epochs: Passes over the data (``None``: endless).
+        dtype: Floating dtype of the windows.
+        device: Device the data is stored and windows are built on.
+
+    Example:
+        >>> import numpy as np, seqforecast as sf
+        >>> stream = sf.ArrayStream(np.arange(101.0), seq_length=10, batch_size=2, num_epochs=1)
+        >>> [(tuple(w.inputs.shape), w.reset) for w in stream][:2]
+        [((2, 10, 1), True), ((2, 10, 1), False)]
+        >>> stream.windows_per_epoch
+        5
+    """
+
+    def __init__(
+        self,
+        series: object,
+        seq_length: int,
+        *,
+        batch_size: int = 1,
+        batch_first: bool = True,
+        num_epochs: int | None = None,
+        dtype: torch.dtype = torch.float32,
+        device: torch.device | str = "cpu",
+    ) -> None:
+        self.seq_length = check_int("seq_length", seq_length)
+        self.batch_size = check_int("batch_size", batch_size)
+        self.num_epochs = None if num_epochs is None else check_int("num_epochs", num_epochs)
+        self.batch_first = check_bool("batch_first", batch_first)
+        self.dtype = _check_dtype(dtype)
+        self.device = torch.device(device)
+        parts = _split_series(series)
+        self._lanes: list[Tensor] = []
+        features: int | None = None
+        for i, part in enumerate(parts):
+            name = "series" if len(parts) == 1 else f"series[{i}]"
+            tensor = series_tensor(name, part, dtype=self.dtype, device=self.device)
+            if features is not None and tensor.shape[1] != features:
+                msg = f"`{name}` must have {features} features like series[0], got shape {tuple(tensor.shape)}"
+                raise ValueError(msg)
+            features = tensor.shape[1]
+            lane_length = tensor.shape[0] // self.batch_size
+            if lane_length < self.seq_length + 1:
+                msg = (
+                    f"`{name}` must have at least batch_size * (seq_length + 1) = "
+                    f"{self.batch_size * (self.seq_length + 1)} time steps, got {tensor.shape[0]}"
+                )
+                raise ValueError(msg)
+            used = tensor[: lane_length * self.batch_size]
+            self._lanes.append(used.reshape(self.batch_size, lane_length, features))  # (B, lane, F)
+        self.num_features = int(features or 1)
+        self._per_series = [math.ceil((lanes.shape[1] - 1) / self.seq_length) for lanes in self._lanes]
+
+    @property
+    def windows_per_epoch(self) -> int:
+        """Windows in one pass over all series."""
+        return sum(self._per_series)
+
+    def _window(self, series_index: int, window_index: int) -> Window:
+        lanes = self._lanes[series_index]
+        begin = window_index * self.seq_length
+        end = min(begin + self.seq_length, lanes.shape[1] - 1)
+        inputs, targets = lanes[:, begin:end], lanes[:, begin + 1 : end + 1]  # (B, T, F)
+        if not self.batch_first:
+            inputs, targets = inputs.transpose(0, 1), targets.transpose(0, 1)
+        return Window(inputs, targets, reset=window_index == 0)
+
+    def windows(self, start: int = 0) -> Iterator[Window]:
+        """Iterate from global window ``start`` (counting across epochs)."""
+        check_int("start", start, minimum=0)
+        per_epoch = self.windows_per_epoch
+        epochs = itertools.count() if self.num_epochs is None else range(self.num_epochs)
+        for epoch in epochs:
+            offset = epoch * per_epoch
+            for series_index, count in enumerate(self._per_series):
+                for window_index in range(count):
+                    if offset + window_index >= start:
+                        yield self._window(series_index, window_index)
+                offset += count
+
+    def __iter__(self) -> Iterator[Window]:
+        return self.windows()
+
+    def __repr__(self) -> str:
+        return (
+            f"ArrayStream(series={len(self._lanes)}, seq_length={self.seq_length}, "
+            f"batch_size={self.batch_size}, num_epochs={self.num_epochs})"
+        )

@@ -1,0 +1,228 @@
+"""Using a trained forecaster: priming, prediction, closed-loop forecasts, streaming.
+
+All functions run without gradients and in evaluation mode (dropout off),
+restoring the model's mode afterwards. A ``sequence`` may be:
+
+* ``(batch, time, features)`` (``(time, batch, features)`` for a model with
+  ``batch_first=False``) — the results keep that layout;
+* ``(time, features)`` — one series; results have no batch dimension;
+* ``(time,)`` — one series of a one-feature model.
+
+NumPy arrays, lists and tensors are accepted; they are checked for NaN and
+infinity and moved to the model's device and dtype.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import cast
+
+import torch
+from torch import Tensor, nn
+
+from seqforecast._checks import as_float_tensor, check_int
+from seqforecast.models import Forecaster, State, check_forecaster
+
+__all__ = ["StreamingForecaster", "forecast", "predict", "prime"]
+
+
+@contextlib.contextmanager
+def _inference(model: Forecaster) -> Iterator[None]:
+    """No gradients, evaluation mode, and the model's mode restored after."""
+    module = cast("nn.Module", check_forecaster(model))
+    was_training = module.training
+    module.eval()
+    try:
+        with torch.no_grad():
+            yield
+    finally:
+        module.train(was_training)
+
+
+def _model_tensor(model: Forecaster) -> Tensor:
+    return next(model.parameters())
+
+
+def _as_batch(name: str, model: Forecaster, sequence: object) -> tuple[Tensor, bool]:
+    """Return ``sequence`` as a 3-D tensor in the model's layout, and whether it was unbatched."""
+    param = _model_tensor(model)
+    tensor = as_float_tensor(name, sequence, dtype=param.dtype, device=param.device)
+    unbatched = tensor.dim() in (1, 2)
+    if tensor.dim() == 1:
+        tensor = tensor.unsqueeze(-1)
+    if tensor.dim() == 2:
+        tensor = tensor.unsqueeze(0 if model.batch_first else 1)
+    layout = "(batch, time, features)" if model.batch_first else "(time, batch, features)"
+    if tensor.dim() != 3:
+        msg = f"`{name}` must have shape {layout}, (time, features) or (time,), got shape {tuple(tensor.shape)}"
+        raise ValueError(msg)
+    if tensor.shape[-1] != model.input_size:
+        msg = (
+            f"`{name}` must have {model.input_size} features (the model's input_size), got shape {tuple(tensor.shape)}"
+        )
+        raise ValueError(msg)
+    time_dim = 1 if model.batch_first else 0
+    if tensor.shape[time_dim] == 0:
+        msg = f"`{name}` must have at least one time step, got shape {tuple(tensor.shape)}"
+        raise ValueError(msg)
+    return tensor, unbatched
+
+
+def _unbatch(model: Forecaster, tensor: Tensor, unbatched: bool) -> Tensor:
+    if not unbatched:
+        return tensor
+    return tensor.squeeze(0 if model.batch_first else 1)
+
+
+def prime(model: Forecaster, sequence: object, state: State = None) -> State:
+    """Run ``sequence`` through ``model`` to build its memory; return the state.
+
+    Pass the result as ``state`` to the model, :func:`predict`,
+    :func:`forecast` or :class:`StreamingForecaster`: the first predictions
+    after it are as good as later ones, instead of starting from no memory.
+
+    Args:
+        model: A forecaster.
+        sequence: Recent history, see the module docstring for shapes.
+        state: A state to continue from (default: a fresh start).
+
+    Returns:
+        The state after the last step of ``sequence``.
+
+    Example:
+        >>> import torch, seqforecast as sf
+        >>> model = sf.RecurrentForecaster()
+        >>> h = sf.prime(model, torch.sin(torch.linspace(0, 3, 32)))
+        >>> h.shape
+        torch.Size([3, 1, 32])
+    """
+    with _inference(model):
+        x, _ = _as_batch("sequence", model, sequence)
+        _, new_state = model(x, state)
+    return new_state
+
+
+def predict(model: Forecaster, sequence: object, state: State = None) -> tuple[Tensor, State]:
+    """One-step-ahead predictions along ``sequence`` (teacher forced).
+
+    Args:
+        model: A forecaster.
+        sequence: Inputs, see the module docstring for shapes.
+        state: The state to start from, e.g. from :func:`prime`.
+
+    Returns:
+        ``(predictions, state)``: predictions with the shape of ``sequence``
+        but ``output_size`` features, ``predictions[..., t, :]`` forecasting
+        ``sequence[..., t + 1, :]``; and the state after the last step.
+
+    Example:
+        >>> import torch, seqforecast as sf
+        >>> model = sf.FeedForwardForecaster(window=3)
+        >>> y, state = sf.predict(model, torch.zeros(20))
+        >>> y.shape, state.shape
+        (torch.Size([20, 1]), torch.Size([1, 2, 1]))
+    """
+    with _inference(model):
+        x, unbatched = _as_batch("sequence", model, sequence)
+        y, new_state = model(x, state)
+    return _unbatch(model, y, unbatched), new_state
+
+
+def forecast(model: Forecaster, history: object, horizon: int, state: State = None) -> Tensor:
+    """Forecast ``horizon`` steps after ``history``, feeding forecasts back in.
+
+    The model is primed on ``history`` (continuing from ``state``), then run
+    closed loop one step at a time, carrying its state: the cost is
+    ``O(len(history) + horizon)``.
+
+    Args:
+        model: A forecaster with ``output_size == input_size``.
+        history: Observed values, see the module docstring for shapes.
+        horizon: Number of future steps, >= 1.
+        state: State before ``history`` (e.g. from :func:`prime` on older data).
+
+    Returns:
+        The forecasts, ``(batch, horizon, features)`` (``(horizon, batch,
+        features)`` for a time-first model; ``(horizon, features)`` for
+        unbatched ``history``).
+
+    Example:
+        >>> import torch, seqforecast as sf
+        >>> model = sf.ConvForecaster(channels=8, head_hidden=8)
+        >>> sf.forecast(model, torch.zeros(2, 10, 1), horizon=5).shape
+        torch.Size([2, 5, 1])
+    """
+    horizon = check_int("horizon", horizon)
+    if model.output_size != model.input_size:
+        msg = (
+            f"`model` must have output_size == input_size to feed its forecasts back, "
+            f"got output_size={model.output_size}, input_size={model.input_size}"
+        )
+        raise ValueError(msg)
+    time_dim = 1 if model.batch_first else 0
+    with _inference(model):
+        x, unbatched = _as_batch("history", model, history)
+        y, state = model(x, state)
+        step = y.narrow(time_dim, y.shape[time_dim] - 1, 1)  # forecast of the first future value
+        outputs = [step]
+        for _ in range(horizon - 1):
+            step, state = model(step, state)
+            outputs.append(step)
+        result = torch.cat(outputs, dim=time_dim)
+    return _unbatch(model, result, unbatched)
+
+
+class StreamingForecaster:
+    """Feed one observation at a time; get the forecast of the next one.
+
+    Each :meth:`update` costs one step of the model whatever the length of
+    the stream so far; its results equal :func:`predict` on the whole
+    sequence (to float tolerance).
+
+    Args:
+        model: A forecaster.
+        state: The state to start from, e.g. from :func:`prime`.
+
+    Example:
+        >>> import torch, seqforecast as sf
+        >>> model = sf.RecurrentForecaster(cell="gru")
+        >>> stream = sf.StreamingForecaster(model)
+        >>> stream.update(torch.tensor([0.5])).shape
+        torch.Size([1])
+        >>> stream.steps
+        1
+    """
+
+    def __init__(self, model: Forecaster, state: State = None) -> None:
+        self.model = check_forecaster(model)
+        self._initial = state
+        self.state: State = state
+        self.steps = 0
+        self._param = _model_tensor(model)
+
+    def update(self, x_t: object) -> Tensor:
+        """Observe ``x_t`` and return the forecast of the next value.
+
+        Args:
+            x_t: ``(features,)`` for one series or ``(batch, features)``.
+
+        Returns:
+            The forecast, ``(output_size,)`` or ``(batch, output_size)``.
+        """
+        x = as_float_tensor("x_t", x_t, dtype=self._param.dtype, device=self._param.device)
+        if x.dim() not in (1, 2) or x.shape[-1] != self.model.input_size:
+            msg = f"`x_t` must have shape ({self.model.input_size},) or (batch, {self.model.input_size}), got shape {tuple(x.shape)}"
+            raise ValueError(msg)
+        batch = x if x.dim() == 2 else x.unsqueeze(0)  # (B, F)
+        step = batch.unsqueeze(1 if self.model.batch_first else 0)  # (B, 1, F) or (1, B, F)
+        with _inference(self.model):
+            y, self.state = self.model(step, self.state)
+        self.steps += 1
+        y = y.squeeze(1 if self.model.batch_first else 0)  # (B, output_size)
+        return y if x.dim() == 2 else y.squeeze(0)
+
+    def reset(self, state: State = None) -> None:
+        """Forget everything seen; start again from ``state`` (default: the initial one)."""
+        self.state = self._initial if state is None else state
+        self.steps = 0

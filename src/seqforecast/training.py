@@ -1,0 +1,490 @@
+"""Stateful training with truncated back-propagation through time.
+
+:class:`Trainer` runs one optimizer step per window of a stream. With
+``stateful=True`` (the default) the state a window ends with is detached and
+carried into the next window, so the model learns to use memory longer than
+a window while gradients stop at the window edge; a window with ``reset``
+starts from a fresh state.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import itertools
+import math
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from types import FrameType
+from typing import Any, Protocol, cast
+
+import torch
+from torch import Tensor, nn
+from typing_extensions import Self
+
+from seqforecast._checks import check_float, check_int, describe, resolve_device
+from seqforecast.data import Window
+from seqforecast.models import Forecaster, State, check_forecaster, detach_state
+
+__all__ = ["Callback", "EarlyStopping", "History", "LossFunction", "Trainer", "TrainingDivergedError"]
+
+LossFunction = Callable[[Tensor, Tensor], Tensor]
+
+
+class TrainingDivergedError(RuntimeError):
+    """The training loss became NaN or infinite.
+
+    Raised by :meth:`Trainer.fit` after the model's weights and the
+    optimizer's state have been restored to those of the last step whose loss
+    was finite (on CUDA: of the last log point, see :class:`Trainer`).
+
+    Attributes:
+        step: The (0-based, global) step whose loss was not finite.
+        loss: That loss.
+    """
+
+    def __init__(self, step: int, loss: float, restored_step: int) -> None:
+        self.step = step
+        self.loss = loss
+        self.restored_step = restored_step
+        super().__init__(
+            f"training diverged: the loss at step {step} is {loss}; the weights of step "
+            f"{restored_step} were restored. Lower `lr` or set `clip_grad_norm`."
+        )
+
+
+@dataclasses.dataclass
+class History:
+    """What :meth:`Trainer.fit` records, cumulative over calls.
+
+    Attributes:
+        losses: Training loss of every step, in order.
+        val_steps: Steps (count of steps done) at which validation ran.
+        val_losses: Mean validation loss at each of ``val_steps``.
+        steps: Number of optimizer steps done.
+        seconds: Wall time spent in :meth:`Trainer.fit`.
+        interrupted: True when the last ``fit`` was stopped by Ctrl-C.
+    """
+
+    losses: list[float] = dataclasses.field(default_factory=list)
+    val_steps: list[int] = dataclasses.field(default_factory=list)
+    val_losses: list[float] = dataclasses.field(default_factory=list)
+    steps: int = 0
+    seconds: float = 0.0
+    interrupted: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a JSON-serialisable copy."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> History:
+        """Inverse of :meth:`to_dict`."""
+        return cls(**data)
+
+
+class Callback(Protocol):
+    """Hooks called by :meth:`Trainer.fit`; subclass and override what you need.
+
+    A callback stops training by setting ``trainer.should_stop = True``.
+    """
+
+    def on_fit_start(self, trainer: Trainer) -> None:
+        """Called once before the first step of a ``fit`` call."""
+        return
+
+    def on_step_end(self, trainer: Trainer, step: int, loss: Tensor) -> None:
+        """Called after each optimizer step; ``loss`` is a 0-d device tensor.
+
+        Reading ``loss`` (``float(loss)``) synchronises with the device.
+        """
+        return
+
+    def on_validation_end(self, trainer: Trainer, step: int, val_loss: float) -> None:
+        """Called after each validation pass."""
+        return
+
+    def on_fit_end(self, trainer: Trainer, history: History) -> None:
+        """Called once when ``fit`` returns (also after an interrupt)."""
+        return
+
+
+class EarlyStopping(Callback):
+    """Stop when the validation loss stops improving.
+
+    Args:
+        patience: Validation passes without improvement before stopping.
+        min_delta: Smallest decrease that counts as an improvement.
+        restore_best: Put back the weights of the best validation pass.
+
+    Example:
+        >>> import seqforecast as sf
+        >>> stop = sf.EarlyStopping(patience=2)
+        >>> stop.best
+        inf
+    """
+
+    def __init__(self, patience: int = 5, min_delta: float = 0.0, *, restore_best: bool = True) -> None:
+        self.patience = check_int("patience", patience)
+        self.min_delta = check_float("min_delta", min_delta, low=0.0)
+        self.restore_best = restore_best
+        self.best = math.inf
+        self.best_step = -1
+        self.waited = 0
+        self._best_weights: dict[str, Tensor] | None = None
+
+    def on_fit_start(self, trainer: Trainer) -> None:
+        if trainer.val_every is None:
+            msg = "EarlyStopping needs validation: pass `val_stream` to Trainer.fit"
+            raise ValueError(msg)
+
+    def on_validation_end(self, trainer: Trainer, step: int, val_loss: float) -> None:
+        if val_loss < self.best - self.min_delta:
+            self.best, self.best_step, self.waited = val_loss, step, 0
+            if self.restore_best:
+                self._best_weights = copy.deepcopy(trainer.module.state_dict())
+            return
+        self.waited += 1
+        if self.waited >= self.patience:
+            trainer.should_stop = True
+
+    def on_fit_end(self, trainer: Trainer, history: History) -> None:
+        if self.restore_best and self._best_weights is not None:
+            trainer.module.load_state_dict(self._best_weights)
+
+
+def _mean_loss(loss_fn: LossFunction, model: Forecaster, stream: Iterable[Window], device: torch.device) -> float:
+    """Mean loss over a finite stream, with its own state, without gradients."""
+    total: Tensor | None = None
+    count = 0
+    state: State = None
+    with torch.no_grad():
+        for window in stream:
+            x = window.inputs.to(device, non_blocking=True)
+            y = window.targets.to(device, non_blocking=True)
+            out, state = model(x, None if window.reset else state)
+            loss = loss_fn(out, y).detach()
+            total = loss if total is None else total + loss
+            count += 1
+    if total is None:
+        msg = "`val_stream` yielded no windows"
+        raise ValueError(msg)
+    return float(total) / count
+
+
+class _DeferredInterrupt:
+    """Turn Ctrl-C into a flag checked between steps (main thread only)."""
+
+    def __init__(self) -> None:
+        self.requested = False
+        self._previous: Any = None
+
+    def _handler(self, signum: int, frame: FrameType | None) -> None:
+        if self.requested:  # a second Ctrl-C interrupts at once
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def __enter__(self) -> Self:
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._handler)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+
+
+class Trainer:
+    """Train a forecaster on a stream of windows, carrying its state.
+
+    Each step: start from a fresh state if the window has ``reset`` (or
+    always, with ``stateful=False``); forward; loss; backward; clip;
+    optimizer step; detach the state (truncated BPTT) and carry it on.
+    Losses stay on the device and are read back every ``log_every`` steps,
+    so a CUDA step needs no host synchronisation.
+
+    A non-finite loss raises :class:`TrainingDivergedError` after restoring
+    the last good weights: on CPU the loss is checked before each optimizer
+    step (free there), so the weights are those of the last finite step; on
+    CUDA it is checked at log points against a snapshot taken at the
+    previous log point.
+
+    Args:
+        model: The forecaster (an :class:`torch.nn.Module`); moved to ``device``.
+        optimizer: Any optimizer over the model's parameters (default:
+            ``torch.optim.Adam(model.parameters(), lr)``).
+        lr: Learning rate of the default optimizer, > 0.
+        loss: ``loss(outputs, targets) -> 0-d tensor`` (default: MSE).
+        device: ``"auto"`` (CUDA when available), ``"cpu"``, ``"cuda"``...
+        stateful: Carry the state across windows (True) or restart it at
+            every window (False).
+        clip_grad_norm: Clip the gradient norm to this value, or None.
+        log_every: Steps between read-backs of the loss (and progress updates).
+        progress: Show a tqdm progress bar.
+        callbacks: :class:`Callback` objects.
+        seed: Seeds torch's generator here, for reproducible dropout.
+
+    Example:
+        >>> import torch, seqforecast as sf
+        >>> _ = torch.manual_seed(0)
+        >>> model = sf.RecurrentForecaster(hidden_size=16, num_layers=2)
+        >>> trainer = sf.Trainer(model, device="cpu")
+        >>> history = trainer.fit(sf.SineStream(batch_size=8), steps=50)
+        >>> len(history.losses), history.losses[-1] < history.losses[0]
+        (50, True)
+    """
+
+    def __init__(
+        self,
+        model: Forecaster,
+        *,
+        optimizer: torch.optim.Optimizer | None = None,
+        lr: float = 0.01,
+        loss: LossFunction | None = None,
+        device: torch.device | str = "auto",
+        stateful: bool = True,
+        clip_grad_norm: float | None = None,
+        log_every: int = 25,
+        progress: bool = False,
+        callbacks: Sequence[Callback] = (),
+        seed: int | None = None,
+    ) -> None:
+        check_forecaster(model)
+        given: dict[str, object] = {"optimizer": optimizer, "loss": loss}
+        if given["optimizer"] is not None and not isinstance(given["optimizer"], torch.optim.Optimizer):
+            msg = f"`optimizer` must be a torch.optim.Optimizer, got {describe(optimizer)}"
+            raise TypeError(msg)
+        if given["loss"] is not None and not callable(given["loss"]):
+            msg = f"`loss` must be a callable loss(outputs, targets), got {describe(loss)}"
+            raise TypeError(msg)
+        self.lr = check_float("lr", lr, low=0.0, low_inclusive=False)
+        self.clip_grad_norm = (
+            None
+            if clip_grad_norm is None
+            else check_float("clip_grad_norm", clip_grad_norm, low=0.0, low_inclusive=False)
+        )
+        self.log_every = check_int("log_every", log_every)
+        self.seed = None if seed is None else check_int("seed", seed, minimum=0)
+        if self.seed is not None:
+            torch.manual_seed(self.seed)
+        self.device = resolve_device(device)
+        self.model = model
+        self.module = cast("nn.Module", model)
+        self.module.to(self.device)
+        self.optimizer = optimizer if optimizer is not None else torch.optim.Adam(self.module.parameters(), lr=self.lr)
+        self.loss_fn: LossFunction = loss if loss is not None else nn.MSELoss()
+        self.stateful = bool(stateful)
+        self.progress = bool(progress)
+        self.callbacks = list(callbacks)
+        self.state: State = None
+        self.history = History()
+        self.stream_position = 0
+        self.should_stop = False
+        self.val_every: int | None = None
+        self._stream: object | None = None
+
+    # -- the loop ---------------------------------------------------------------
+    def fit(
+        self,
+        stream: Iterable[Window],
+        steps: int | None = None,
+        *,
+        epochs: int | None = None,
+        val_stream: Iterable[Window] | None = None,
+        val_every: int | None = None,
+    ) -> History:
+        """Train for ``steps`` windows (or ``epochs`` passes) of ``stream``.
+
+        Calling ``fit`` again with the same stream object continues where the
+        previous call stopped, with the carried :attr:`state`; another
+        stream starts at its first window. A finite stream that runs out
+        before ``steps`` (or ``epochs``) are done starts again from its first
+        window (which resets the state).
+
+        Args:
+            stream: An iterable of :class:`~seqforecast.Window`, such as
+                :class:`~seqforecast.SineStream` or :class:`~seqforecast.ArrayStream`.
+            steps: Number of windows (optimizer steps); None with ``epochs``,
+                or to run until a finite stream ends.
+            epochs: Passes over the stream (needs ``stream.windows_per_epoch``).
+            val_stream: A finite stream for validation, run with its own
+                state and no gradients.
+            val_every: Steps between validation passes (default: ``log_every``).
+
+        Returns:
+            The trainer's cumulative :class:`History`.
+
+        Raises:
+            TrainingDivergedError: A loss was NaN or infinite.
+            ValueError: Bad ``steps``, ``epochs`` or ``val_every``, or a window
+                whose targets do not match the model's output.
+        """
+        total = self._resolve_steps(stream, steps, epochs)
+        self.val_every = None
+        if val_stream is not None:
+            self.val_every = self.log_every if val_every is None else check_int("val_every", val_every)
+        elif val_every is not None:
+            msg = "`val_every` needs `val_stream`"
+            raise ValueError(msg)
+        windows = self._windows(stream, total)
+        if total is not None:
+            windows = itertools.islice(windows, total)
+        self.should_stop = False
+        self.history.interrupted = False
+        for callback in self.callbacks:
+            callback.on_fit_start(self)
+        bar = self._progress_bar(total)
+        started = time.perf_counter()
+        try:
+            with _DeferredInterrupt() as interrupt:
+                self._loop(windows, val_stream, bar, interrupt)
+                self.history.interrupted = interrupt.requested
+        except KeyboardInterrupt:
+            self.history.interrupted = True
+        finally:
+            self.history.seconds += time.perf_counter() - started
+            if bar is not None:
+                bar.close()
+        for callback in self.callbacks:
+            callback.on_fit_end(self, self.history)
+        return self.history
+
+    def _loop(
+        self, windows: Iterator[Window], val_stream: Iterable[Window] | None, bar: Any, interrupt: _DeferredInterrupt
+    ) -> None:
+        model, device = self.model, self.device
+        check_each_step = device.type == "cpu"
+        pending: list[Tensor] = []
+        snapshot = self._snapshot() if not check_each_step else None
+        self.module.train()
+        try:
+            for window in windows:
+                x = window.inputs.to(device, non_blocking=True)
+                y = window.targets.to(device, non_blocking=True)
+                state = None if (window.reset or not self.stateful) else self.state
+                out, new_state = model(x, state)
+                if out.shape != y.shape:
+                    msg = f"window targets must have the model's output shape {tuple(out.shape)}, got {tuple(y.shape)}"
+                    raise ValueError(msg)
+                loss = self.loss_fn(out, y)
+                if check_each_step and not bool(torch.isfinite(loss)):
+                    self._diverged(pending, loss)
+                self.optimizer.zero_grad(set_to_none=True)
+                torch.autograd.backward(loss)
+                if self.clip_grad_norm is not None:
+                    nn.utils.clip_grad_norm_(self.module.parameters(), self.clip_grad_norm)
+                self.optimizer.step()
+                self.state = detach_state(new_state) if self.stateful else None
+                self.stream_position += 1
+                self.history.steps += 1
+                pending.append(loss.detach())
+                for callback in self.callbacks:
+                    callback.on_step_end(self, self.history.steps, loss.detach())
+                step = self.history.steps
+                if step % self.log_every == 0:
+                    self._flush(pending, snapshot, bar)
+                    snapshot = self._snapshot() if not check_each_step else None
+                if self.val_every is not None and val_stream is not None and step % self.val_every == 0:
+                    self._validate(val_stream)
+                if self.should_stop or interrupt.requested:
+                    break
+        finally:
+            if pending:
+                self._flush(pending, snapshot, bar)
+
+    def _flush(self, pending: list[Tensor], snapshot: dict[str, Any] | None, bar: Any) -> None:
+        """Read the pending losses back to the host; check them on CUDA."""
+        values = torch.stack(pending).tolist()
+        first = len(self.history.losses)
+        pending.clear()
+        for offset, value in enumerate(values):
+            if not math.isfinite(value):
+                if snapshot is not None:
+                    self._restore(snapshot)
+                self.history.losses.extend(values[:offset])
+                restored = snapshot["step"] if snapshot is not None else first + offset
+                raise TrainingDivergedError(first + offset, value, restored)
+        self.history.losses.extend(values)
+        if bar is not None and values:
+            bar.update(len(values))
+            bar.set_postfix(loss=f"{values[-1]:.3g}")
+
+    def _diverged(self, pending: list[Tensor], loss: Tensor) -> None:
+        """CPU path: nothing was stepped yet, so the weights are the last good ones."""
+        self._flush(pending, None, None)
+        step = len(self.history.losses)
+        raise TrainingDivergedError(step, float(loss.detach()), step)
+
+    def _snapshot(self) -> dict[str, Any]:
+        return {
+            "step": self.history.steps,
+            "model": copy.deepcopy(self.module.state_dict()),
+            "optimizer": copy.deepcopy(self.optimizer.state_dict()),
+        }
+
+    def _restore(self, snapshot: dict[str, Any]) -> None:
+        self.module.load_state_dict(snapshot["model"])
+        self.optimizer.load_state_dict(snapshot["optimizer"])
+
+    def _validate(self, val_stream: Iterable[Window]) -> None:
+        self.module.eval()
+        try:
+            value = _mean_loss(self.loss_fn, self.model, val_stream, self.device)
+        finally:
+            self.module.train()
+        self.history.val_steps.append(self.history.steps)
+        self.history.val_losses.append(value)
+        for callback in self.callbacks:
+            callback.on_validation_end(self, self.history.steps, value)
+
+    # -- helpers ----------------------------------------------------------------
+    def _resolve_steps(self, stream: object, steps: int | None, epochs: int | None) -> int | None:
+        if steps is not None and epochs is not None:
+            msg = f"pass `steps` or `epochs`, not both (got steps={steps}, epochs={epochs})"
+            raise ValueError(msg)
+        if steps is not None:
+            return check_int("steps", steps)
+        if epochs is not None:
+            check_int("epochs", epochs)
+            per_epoch = getattr(stream, "windows_per_epoch", None)
+            if not isinstance(per_epoch, int):
+                msg = f"`epochs` needs a stream with a finite `windows_per_epoch`, got {describe(stream)}"
+                raise ValueError(msg)
+            return epochs * per_epoch
+        if getattr(stream, "windows_per_epoch", 0) is None:
+            msg = "`stream` is endless: pass `steps` or `epochs`"
+            raise ValueError(msg)
+        return None
+
+    def _windows(self, stream: Iterable[Window], total: int | None) -> Iterator[Window]:
+        """Continue the same stream where the last ``fit`` stopped, cycling a finite one."""
+        if stream is not self._stream:
+            self._stream = stream
+            self.stream_position = 0
+            self.state = None
+        windows_from = getattr(stream, "windows", None)
+        while True:
+            fresh = self.stream_position == 0
+            yielded = False
+            if callable(windows_from):
+                source = cast("Iterator[Window]", windows_from(self.stream_position))
+            else:
+                source = itertools.islice(iter(stream), self.stream_position, None)
+            for window in source:
+                yielded = True
+                yield window
+            self.stream_position = 0  # the stream ran out: the next pass starts at its first window
+            if (total is None and yielded) or (fresh and not yielded):
+                return
+
+    def _progress_bar(self, total: int | None) -> Any:
+        if not self.progress:
+            return None
+        try:
+            from tqdm.auto import tqdm
+        except ImportError:
+            msg = "`progress=True` needs tqdm: pip install 'seqforecast[progress]'"
+            raise ImportError(msg) from None
+        return tqdm(total=total, unit="step", leave=False)
