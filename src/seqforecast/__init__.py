@@ -23,7 +23,9 @@ from seqforecast.models import (
     detach_state,
     model_from_config,
 )
+from seqforecast.series import load_series
 from seqforecast.training import Callback, EarlyStopping, History, Trainer, TrainingDivergedError
+from seqforecast.transforms import Differencer, Scaler
 
 __version__ = "0.1.0"
 
@@ -33,6 +35,7 @@ __all__ = [
     "Callback",
     "ConvConfig",
     "ConvForecaster",
+    "Differencer",
     "EarlyStopping",
     "FeedForwardConfig",
     "FeedForwardForecaster",
@@ -40,6 +43,7 @@ __all__ = [
     "History",
     "RecurrentConfig",
     "RecurrentForecaster",
+    "Scaler",
     "SineStream",
     "State",
     "StreamingForecaster",
@@ -50,6 +54,7 @@ __all__ = [
     "detach_state",
     "evaluate",
     "forecast",
+    "load_series",
     "metrics",
     "model_from_config",
     "predict",

@@ -13,13 +13,13 @@ import dataclasses
 import itertools
 import math
 from collections.abc import Iterator, Sequence
-from typing import Any
 
 import numpy as np
 import torch
 from torch import Tensor
 
-from seqforecast._checks import as_float_tensor, check_bool, check_float, check_int, describe
+from seqforecast._checks import check_bool, check_float, check_int, describe
+from seqforecast.series import series_tensor
 
 __all__ = ["ArrayStream", "SineStream", "Window"]
 
@@ -207,26 +207,6 @@ def _split_series(series: object) -> list[object]:
     ):
         return list(series)
     return [series]
-
-
-def series_tensor(name: str, series: object, *, dtype: torch.dtype = torch.float32, device: Any = None) -> Tensor:
-    """Validate one series and return it as a ``(time, features)`` tensor.
-
-    Raises:
-        TypeError: non-numeric or integer/bool/complex data.
-        ValueError: ragged, wrong number of dimensions, empty, NaN or inf
-            (the message gives the first bad index).
-    """
-    tensor = as_float_tensor(name, series, dtype=dtype, device=device)
-    if tensor.dim() == 1:
-        tensor = tensor.unsqueeze(-1)
-    if tensor.dim() != 2:
-        msg = f"`{name}` must have shape (time,) or (time, features), got shape {tuple(tensor.shape)}"
-        raise ValueError(msg)
-    if tensor.shape[0] == 0 or tensor.shape[1] == 0:
-        msg = f"`{name}` must have at least one time step and one feature, got shape {tuple(tensor.shape)}"
-        raise ValueError(msg)
-    return tensor
 
 
 class ArrayStream:

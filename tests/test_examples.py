@@ -1,0 +1,20 @@
+"""The example scripts run and show what they claim."""
+
+from __future__ import annotations
+
+import re
+import runpy
+from pathlib import Path
+
+import pytest
+
+EXAMPLES = Path(__file__).parent.parent / "examples"
+
+
+def test_sunspots_example_beats_the_naive_forecast(capsys: pytest.CaptureFixture[str]) -> None:
+    runpy.run_path(str(EXAMPLES / "sunspots.py"), run_name="__main__")
+    out = capsys.readouterr().out
+    match = re.search(r"model ([\d.]+), naive ([\d.]+)", out)
+    assert match is not None, out
+    assert float(match.group(1)) * 2 <= float(match.group(2))
+    assert "2009-2018 forecast:" in out
