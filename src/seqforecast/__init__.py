@@ -7,6 +7,8 @@ state across windows (truncated back-propagation through time); and
 """
 
 from seqforecast import metrics
+from seqforecast.callbacks import Callback, EarlyStopping, ModelCheckpoint
+from seqforecast.checkpoint import Checkpoint, CheckpointError, load, save
 from seqforecast.data import ArrayStream, SineStream, Window
 from seqforecast.inference import StreamingForecaster, forecast, predict, prime
 from seqforecast.metrics import evaluate
@@ -24,7 +26,7 @@ from seqforecast.models import (
     model_from_config,
 )
 from seqforecast.series import load_series
-from seqforecast.training import Callback, EarlyStopping, History, Trainer, TrainingDivergedError
+from seqforecast.training import History, Trainer, TrainingDivergedError
 from seqforecast.transforms import Differencer, Scaler
 
 __version__ = "0.1.0"
@@ -33,6 +35,8 @@ __all__ = [
     "ArrayStream",
     "BaseForecaster",
     "Callback",
+    "Checkpoint",
+    "CheckpointError",
     "ConvConfig",
     "ConvForecaster",
     "Differencer",
@@ -41,6 +45,7 @@ __all__ = [
     "FeedForwardForecaster",
     "Forecaster",
     "History",
+    "ModelCheckpoint",
     "RecurrentConfig",
     "RecurrentForecaster",
     "Scaler",
@@ -54,9 +59,11 @@ __all__ = [
     "detach_state",
     "evaluate",
     "forecast",
+    "load",
     "load_series",
     "metrics",
     "model_from_config",
     "predict",
     "prime",
+    "save",
 ]

@@ -13,22 +13,24 @@ import copy
 import dataclasses
 import itertools
 import math
+import os
 import signal
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from types import FrameType
-from typing import Any, Protocol, cast
+from typing import Any, cast
 
 import torch
 from torch import Tensor, nn
-from typing_extensions import Self
 
+from seqforecast import checkpoint
 from seqforecast._checks import check_float, check_int, describe, resolve_device
+from seqforecast.callbacks import Callback
 from seqforecast.data import Window
 from seqforecast.models import Forecaster, State, check_forecaster, detach_state
 
-__all__ = ["Callback", "EarlyStopping", "History", "LossFunction", "Trainer", "TrainingDivergedError"]
+__all__ = ["History", "LossFunction", "Trainer", "TrainingDivergedError"]
 
 LossFunction = Callable[[Tensor, Tensor], Tensor]
 
@@ -85,76 +87,6 @@ class History:
         return cls(**data)
 
 
-class Callback(Protocol):
-    """Hooks called by :meth:`Trainer.fit`; subclass and override what you need.
-
-    A callback stops training by setting ``trainer.should_stop = True``.
-    """
-
-    def on_fit_start(self, trainer: Trainer) -> None:
-        """Called once before the first step of a ``fit`` call."""
-        return
-
-    def on_step_end(self, trainer: Trainer, step: int, loss: Tensor) -> None:
-        """Called after each optimizer step; ``loss`` is a 0-d device tensor.
-
-        Reading ``loss`` (``float(loss)``) synchronises with the device.
-        """
-        return
-
-    def on_validation_end(self, trainer: Trainer, step: int, val_loss: float) -> None:
-        """Called after each validation pass."""
-        return
-
-    def on_fit_end(self, trainer: Trainer, history: History) -> None:
-        """Called once when ``fit`` returns (also after an interrupt)."""
-        return
-
-
-class EarlyStopping(Callback):
-    """Stop when the validation loss stops improving.
-
-    Args:
-        patience: Validation passes without improvement before stopping.
-        min_delta: Smallest decrease that counts as an improvement.
-        restore_best: Put back the weights of the best validation pass.
-
-    Example:
-        >>> import seqforecast as sf
-        >>> stop = sf.EarlyStopping(patience=2)
-        >>> stop.best
-        inf
-    """
-
-    def __init__(self, patience: int = 5, min_delta: float = 0.0, *, restore_best: bool = True) -> None:
-        self.patience = check_int("patience", patience)
-        self.min_delta = check_float("min_delta", min_delta, low=0.0)
-        self.restore_best = restore_best
-        self.best = math.inf
-        self.best_step = -1
-        self.waited = 0
-        self._best_weights: dict[str, Tensor] | None = None
-
-    def on_fit_start(self, trainer: Trainer) -> None:
-        if trainer.val_every is None:
-            msg = "EarlyStopping needs validation: pass `val_stream` to Trainer.fit"
-            raise ValueError(msg)
-
-    def on_validation_end(self, trainer: Trainer, step: int, val_loss: float) -> None:
-        if val_loss < self.best - self.min_delta:
-            self.best, self.best_step, self.waited = val_loss, step, 0
-            if self.restore_best:
-                self._best_weights = copy.deepcopy(trainer.module.state_dict())
-            return
-        self.waited += 1
-        if self.waited >= self.patience:
-            trainer.should_stop = True
-
-    def on_fit_end(self, trainer: Trainer, history: History) -> None:
-        if self.restore_best and self._best_weights is not None:
-            trainer.module.load_state_dict(self._best_weights)
-
-
 def _mean_loss(loss_fn: LossFunction, model: Forecaster, stream: Iterable[Window], device: torch.device) -> float:
     """Mean loss over a finite stream, with its own state, without gradients."""
     total: Tensor | None = None
@@ -186,7 +118,7 @@ class _DeferredInterrupt:
             raise KeyboardInterrupt
         self.requested = True
 
-    def __enter__(self) -> Self:
+    def __enter__(self) -> _DeferredInterrupt:  # noqa: PYI034
         if threading.current_thread() is threading.main_thread():
             self._previous = signal.signal(signal.SIGINT, self._handler)
         return self
@@ -194,6 +126,9 @@ class _DeferredInterrupt:
     def __exit__(self, *exc: object) -> None:
         if self._previous is not None:
             signal.signal(signal.SIGINT, self._previous)
+
+
+_RESUMED = object()  # the next stream given to fit continues a resumed run
 
 
 class Trainer:
@@ -284,6 +219,9 @@ class Trainer:
         self.should_stop = False
         self.val_every: int | None = None
         self._stream: object | None = None
+        self._pending: list[Tensor] = []  # losses not yet read back from the device
+        self._snapshot: dict[str, Any] | None = None  # last good weights (CUDA)
+        self._bar: Any = None
 
     # -- the loop ---------------------------------------------------------------
     def fit(
@@ -335,29 +273,29 @@ class Trainer:
         self.history.interrupted = False
         for callback in self.callbacks:
             callback.on_fit_start(self)
-        bar = self._progress_bar(total)
+        self._bar = self._progress_bar(total)
         started = time.perf_counter()
         try:
             with _DeferredInterrupt() as interrupt:
-                self._loop(windows, val_stream, bar, interrupt)
+                self._loop(windows, val_stream, interrupt)
                 self.history.interrupted = interrupt.requested
         except KeyboardInterrupt:
             self.history.interrupted = True
         finally:
             self.history.seconds += time.perf_counter() - started
-            if bar is not None:
-                bar.close()
+            if self._bar is not None:
+                self._bar.close()
+                self._bar = None
         for callback in self.callbacks:
             callback.on_fit_end(self, self.history)
         return self.history
 
     def _loop(
-        self, windows: Iterator[Window], val_stream: Iterable[Window] | None, bar: Any, interrupt: _DeferredInterrupt
+        self, windows: Iterator[Window], val_stream: Iterable[Window] | None, interrupt: _DeferredInterrupt
     ) -> None:
         model, device = self.model, self.device
-        check_each_step = device.type == "cpu"
-        pending: list[Tensor] = []
-        snapshot = self._snapshot() if not check_each_step else None
+        check_each_step = device.type == "cpu"  # free there; on CUDA, check at log points
+        self._snapshot = None if check_each_step else self._take_snapshot()
         self.module.train()
         try:
             for window in windows:
@@ -370,7 +308,7 @@ class Trainer:
                     raise ValueError(msg)
                 loss = self.loss_fn(out, y)
                 if check_each_step and not bool(torch.isfinite(loss)):
-                    self._diverged(pending, loss)
+                    self._diverged(loss)
                 self.optimizer.zero_grad(set_to_none=True)
                 torch.autograd.backward(loss)
                 if self.clip_grad_norm is not None:
@@ -379,45 +317,48 @@ class Trainer:
                 self.state = detach_state(new_state) if self.stateful else None
                 self.stream_position += 1
                 self.history.steps += 1
-                pending.append(loss.detach())
-                for callback in self.callbacks:
-                    callback.on_step_end(self, self.history.steps, loss.detach())
+                self._pending.append(loss.detach())
                 step = self.history.steps
                 if step % self.log_every == 0:
-                    self._flush(pending, snapshot, bar)
-                    snapshot = self._snapshot() if not check_each_step else None
+                    self._flush()
+                    if not check_each_step:
+                        self._snapshot = self._take_snapshot()
+                for callback in self.callbacks:
+                    callback.on_step_end(self, step, loss.detach())
                 if self.val_every is not None and val_stream is not None and step % self.val_every == 0:
                     self._validate(val_stream)
                 if self.should_stop or interrupt.requested:
                     break
         finally:
-            if pending:
-                self._flush(pending, snapshot, bar)
+            self._flush()
 
-    def _flush(self, pending: list[Tensor], snapshot: dict[str, Any] | None, bar: Any) -> None:
-        """Read the pending losses back to the host; check them on CUDA."""
-        values = torch.stack(pending).tolist()
+    def _flush(self) -> None:
+        """Read the pending losses back to the host (one sync); check them on CUDA."""
+        if not self._pending:
+            return
+        values = torch.stack(self._pending).tolist()
         first = len(self.history.losses)
-        pending.clear()
+        self._pending.clear()
         for offset, value in enumerate(values):
             if not math.isfinite(value):
+                snapshot = self._snapshot
                 if snapshot is not None:
                     self._restore(snapshot)
                 self.history.losses.extend(values[:offset])
                 restored = snapshot["step"] if snapshot is not None else first + offset
                 raise TrainingDivergedError(first + offset, value, restored)
         self.history.losses.extend(values)
-        if bar is not None and values:
-            bar.update(len(values))
-            bar.set_postfix(loss=f"{values[-1]:.3g}")
+        if self._bar is not None:
+            self._bar.update(len(values))
+            self._bar.set_postfix(loss=f"{values[-1]:.3g}")
 
-    def _diverged(self, pending: list[Tensor], loss: Tensor) -> None:
+    def _diverged(self, loss: Tensor) -> None:
         """CPU path: nothing was stepped yet, so the weights are the last good ones."""
-        self._flush(pending, None, None)
+        self._flush()
         step = len(self.history.losses)
         raise TrainingDivergedError(step, float(loss.detach()), step)
 
-    def _snapshot(self) -> dict[str, Any]:
+    def _take_snapshot(self) -> dict[str, Any]:
         return {
             "step": self.history.steps,
             "model": copy.deepcopy(self.module.state_dict()),
@@ -438,6 +379,138 @@ class Trainer:
         self.history.val_losses.append(value)
         for callback in self.callbacks:
             callback.on_validation_end(self, self.history.steps, value)
+
+    # -- checkpoints ------------------------------------------------------------
+    def state_dict(self) -> dict[str, Any]:
+        """Everything needed to resume, as plain data (tensors, numbers, lists, dicts).
+
+        Reads back any losses still on the device first.
+        """
+        self._flush()
+        default_loss = isinstance(self.loss_fn, nn.MSELoss) and self.loss_fn.reduction == "mean"
+        rng: dict[str, Any] = {"cpu": torch.get_rng_state()}
+        if torch.cuda.is_available():
+            rng["cuda"] = torch.cuda.get_rng_state_all()
+        return {
+            "config": {
+                "lr": self.lr,
+                "stateful": self.stateful,
+                "clip_grad_norm": self.clip_grad_norm,
+                "log_every": self.log_every,
+                "seed": self.seed,
+                "optimizer": type(self.optimizer).__name__,
+                "loss": "mse" if default_loss else None,
+            },
+            "optimizer": self.optimizer.state_dict(),
+            "state": self.state,
+            "stream_position": self.stream_position,
+            "history": self.history.to_dict(),
+            "rng": rng,
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore :meth:`state_dict` output; the next ``fit`` continues the saved run.
+
+        The next stream passed to :meth:`fit` is taken to be the saved run's
+        stream (rebuilt the same way) and is continued at the saved position.
+        """
+        try:
+            self.optimizer.load_state_dict(state["optimizer"])
+            carried = state["state"]
+            if isinstance(carried, Tensor):
+                carried = carried.to(self.device)
+            elif isinstance(carried, tuple):
+                carried = tuple(t.to(self.device) for t in carried)
+            self.state = carried
+            self.stream_position = int(state["stream_position"])
+            self.history = History.from_dict(state["history"])
+            torch.set_rng_state(state["rng"]["cpu"].cpu())
+            if "cuda" in state["rng"] and torch.cuda.is_available():
+                torch.cuda.set_rng_state_all([t.cpu() for t in state["rng"]["cuda"]])
+        except (KeyError, TypeError, ValueError, RuntimeError) as error:
+            msg = f"`state` is not a Trainer state dict: {error}"
+            raise ValueError(msg) from None
+        self._stream = _RESUMED
+
+    def save_checkpoint(self, path: str | os.PathLike[str], **kwargs: Any) -> None:
+        """Save the model and this trainer's state to ``path`` (see :func:`seqforecast.save`).
+
+        Keyword arguments (``scaler``, ``differencer``, ``metadata``) go to
+        :func:`seqforecast.save`.
+        """
+        checkpoint.save(path, cast("Any", self.model), trainer=self, **kwargs)
+
+    @classmethod
+    def resume(
+        cls,
+        path: str | os.PathLike[str],
+        model: Forecaster | None = None,
+        *,
+        device: torch.device | str = "auto",
+        optimizer: torch.optim.Optimizer | None = None,
+        loss: LossFunction | None = None,
+        progress: bool = False,
+        callbacks: Sequence[Callback] = (),
+    ) -> Trainer:
+        """Rebuild a trainer from :meth:`save_checkpoint` output, ready to continue.
+
+        Training N steps, saving, resuming (in any process) and training M
+        more gives the same losses and weights, bit for bit on the CPU, as
+        training N + M steps at once, provided the stream is rebuilt the same
+        way and passed to :meth:`fit`.
+
+        Args:
+            path: The checkpoint.
+            model: A model to load the weights into (default: the one the
+                checkpoint describes).
+            device: Where to continue.
+            optimizer: Needed only if the run used an optimizer that is not in
+                ``torch.optim``; its state is loaded from the checkpoint.
+            loss: Needed only if the run used a loss other than the default MSE.
+            progress: Show a progress bar.
+            callbacks: Callbacks for the continued run.
+
+        Raises:
+            CheckpointError: The file is invalid or holds no trainer state.
+            ValueError: The loss or optimizer cannot be rebuilt without help.
+        """
+        target = resolve_device(device)
+        saved = checkpoint.load(path, device=target)
+        if saved.trainer_state is None:
+            msg = f"{path} holds a model but no trainer state: save it with trainer.save_checkpoint(path)"
+            raise checkpoint.CheckpointError(msg)
+        state = saved.trainer_state
+        config = state["config"]
+        if model is None:
+            model = cast("Forecaster", saved.model)
+        else:
+            cast("nn.Module", model).load_state_dict(saved.model.state_dict())
+        module = cast("nn.Module", model)
+        module.to(target)
+        if optimizer is None:
+            optimizer_class = getattr(torch.optim, str(config["optimizer"]), None)
+            if not (isinstance(optimizer_class, type) and issubclass(optimizer_class, torch.optim.Optimizer)):
+                msg = f"the run used optimizer {config['optimizer']!r}, which is not in torch.optim: pass `optimizer=`"
+                raise ValueError(msg)
+            optimizer = cast("Any", optimizer_class)(module.parameters(), lr=config["lr"])
+        if loss is None and config["loss"] != "mse":
+            msg = "the run used a custom loss function: pass the same `loss=` to resume"
+            raise ValueError(msg)
+        trainer = cls(
+            model,
+            optimizer=optimizer,
+            lr=config["lr"],
+            loss=loss,
+            device=target,
+            stateful=config["stateful"],
+            clip_grad_norm=config["clip_grad_norm"],
+            log_every=config["log_every"],
+            progress=progress,
+            callbacks=callbacks,
+        )
+        trainer.seed = config["seed"]
+        trainer.load_state_dict(state)
+        return trainer
 
     # -- helpers ----------------------------------------------------------------
     def _resolve_steps(self, stream: object, steps: int | None, epochs: int | None) -> int | None:
@@ -460,7 +533,9 @@ class Trainer:
 
     def _windows(self, stream: Iterable[Window], total: int | None) -> Iterator[Window]:
         """Continue the same stream where the last ``fit`` stopped, cycling a finite one."""
-        if stream is not self._stream:
+        if self._stream is _RESUMED:
+            self._stream = stream  # continue at the saved position with the saved state
+        elif stream is not self._stream:
             self._stream = stream
             self.stream_position = 0
             self.state = None
