@@ -7,26 +7,24 @@ state across windows (truncated back-propagation through time); and
 """
 
 from seqforecast import metrics
+from seqforecast.base import BaseForecaster, Forecaster, State, detach_state
 from seqforecast.callbacks import Callback, EarlyStopping, ModelCheckpoint
 from seqforecast.checkpoint import Checkpoint, CheckpointError, load, save
 from seqforecast.data import ArrayStream, SineStream, Window
+from seqforecast.history import History, TrainingDivergedError
 from seqforecast.inference import StreamingForecaster, forecast, predict, prime
 from seqforecast.metrics import evaluate
 from seqforecast.models import (
-    BaseForecaster,
     ConvConfig,
     ConvForecaster,
     FeedForwardConfig,
     FeedForwardForecaster,
-    Forecaster,
     RecurrentConfig,
     RecurrentForecaster,
-    State,
-    detach_state,
     model_from_config,
 )
 from seqforecast.series import load_series
-from seqforecast.training import History, Trainer, TrainingDivergedError
+from seqforecast.training import Trainer
 from seqforecast.transforms import Differencer, Scaler
 
 __version__ = "0.1.0"

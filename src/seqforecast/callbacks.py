@@ -13,7 +13,8 @@ from seqforecast._checks import check_float, check_int
 if TYPE_CHECKING:
     from torch import Tensor
 
-    from seqforecast.training import History, Trainer
+    from seqforecast.history import History
+    from seqforecast.training import Trainer
 
 __all__ = ["Callback", "EarlyStopping", "ModelCheckpoint"]
 

@@ -32,7 +32,8 @@ import torch
 from torch import Tensor
 
 from seqforecast._checks import describe
-from seqforecast.models import BaseForecaster, check_forecaster, model_from_config
+from seqforecast.base import BaseForecaster, check_forecaster
+from seqforecast.models import model_from_config
 from seqforecast.transforms import Differencer, Scaler
 
 __all__ = ["FORMAT_VERSION", "Checkpoint", "CheckpointError", "load", "save"]

@@ -15,18 +15,13 @@ import torch
 from torch import Tensor
 
 from seqforecast._checks import check_int, resolve_device
+from seqforecast.base import BaseForecaster, Forecaster, State
 from seqforecast.data import SineStream
+from seqforecast.history import History
 from seqforecast.inference import predict, prime
 from seqforecast.metrics import mse
-from seqforecast.models import (
-    BaseForecaster,
-    ConvForecaster,
-    FeedForwardForecaster,
-    Forecaster,
-    RecurrentForecaster,
-    State,
-)
-from seqforecast.training import History, Trainer
+from seqforecast.models import ConvForecaster, FeedForwardForecaster, RecurrentForecaster
+from seqforecast.training import Trainer
 
 __all__ = ["DemoResult", "causal_leak", "format_table", "next_step_mse", "run_demo", "sine_test_data"]
 

@@ -22,7 +22,7 @@ import torch
 from torch import Tensor, nn
 
 from seqforecast._checks import as_float_tensor, check_int
-from seqforecast.models import Forecaster, State, check_forecaster
+from seqforecast.base import Forecaster, State, check_forecaster
 
 __all__ = ["StreamingForecaster", "forecast", "predict", "prime"]
 

@@ -10,8 +10,8 @@ import torch
 from torch import Tensor
 
 from seqforecast._checks import check_floating_tensor, check_int, describe
+from seqforecast.base import Forecaster, State
 from seqforecast.inference import _as_batch, _inference
-from seqforecast.models import Forecaster, State
 
 __all__ = ["evaluate", "mae", "mase", "mse", "rmse", "smape"]
 

@@ -1,0 +1,265 @@
+"""The contract every forecaster keeps: ``forward(x, state) -> (y, state)``.
+
+The state is what a forecaster remembers of the past:
+
+* a recurrent network's hidden state, ``(num_layers, batch, hidden_size)``,
+  or the ``(h, c)`` pair of an LSTM;
+* for the feed-forward and convolutional forecasters, the last
+  ``context_length`` inputs, ``(batch, context_length, input_size)`` in the
+  model's layout.
+
+``None`` is a fresh start (zeros). Running a sequence in two pieces, passing
+the state from the first to the second, gives the same output as running it
+whole.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator, Mapping
+from typing import Any, ClassVar, Protocol, TypeAlias, TypeVar, cast, runtime_checkable
+
+import torch
+from torch import Tensor, nn
+
+from seqforecast._checks import check_int, describe
+
+__all__ = ["BaseForecaster", "Forecaster", "State", "check_forecaster", "detach_state"]
+
+State: TypeAlias = Tensor | tuple[Tensor, ...] | None
+"""What a forecaster carries from one call to the next (``None`` = fresh start)."""
+
+_ConfigT = TypeVar("_ConfigT", bound="ForecasterConfig")
+
+
+def detach_state(state: State) -> State:
+    """Detach every tensor of ``state`` from the autograd graph.
+
+    This is the truncation of truncated back-propagation through time: the
+    values are kept, gradients stop at the window edge. Works for every
+    forecaster's state.
+
+    Args:
+        state: ``None``, a tensor, or a tuple of tensors (an LSTM's ``(h, c)``).
+
+    Returns:
+        The same structure with detached tensors (``None`` stays ``None``).
+
+    Example:
+        >>> import torch, seqforecast as sf
+        >>> h = torch.zeros(3, 1, 32, requires_grad=True) * 2
+        >>> sf.detach_state(h).requires_grad
+        False
+        >>> sf.detach_state(None) is None
+        True
+    """
+    if state is None:
+        return None
+    if isinstance(state, Tensor):
+        return state.detach()
+    return tuple(s.detach() for s in state)
+
+
+@dataclasses.dataclass(frozen=True)
+class ForecasterConfig:
+    """Base of the model configurations: frozen and JSON-serialisable."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the configuration as a JSON-serialisable ``dict``."""
+        return {
+            f.name: list(v) if isinstance(v := getattr(self, f.name), tuple) else v for f in dataclasses.fields(self)
+        }
+
+    @classmethod
+    def from_dict(cls: type[_ConfigT], data: Mapping[str, Any]) -> _ConfigT:
+        """Build a configuration from :meth:`to_dict` output.
+
+        Raises:
+            ValueError: ``data`` has unknown or missing keys.
+        """
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - names)
+        if unknown:
+            msg = f"`data` has unknown keys for {cls.__name__}: {unknown}; expected a subset of {sorted(names)}"
+            raise ValueError(msg)
+        values = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
+        return cls(**values)
+
+
+@runtime_checkable
+class Forecaster(Protocol):
+    """What :class:`~seqforecast.Trainer` and the inference helpers rely on.
+
+    The three forecasters of this library satisfy it; so does any
+    :class:`torch.nn.Module` that provides these members.
+    """
+
+    input_size: int
+    output_size: int
+    batch_first: bool
+
+    @property
+    def context_length(self) -> int | None:
+        """Inputs the model remembers (``None``: unbounded, as in an RNN)."""
+        ...
+
+    @property
+    def config(self) -> Any:
+        """The frozen configuration the model was built from."""
+        ...
+
+    def init_state(
+        self, batch_size: int, device: torch.device | str | None = None, dtype: torch.dtype | None = None
+    ) -> State:
+        """The state of a fresh start for ``batch_size`` series."""
+        ...
+
+    def __call__(self, x: Tensor, state: State = None) -> tuple[Tensor, State]:
+        """Forecast every next step of ``x``; return the outputs and new state."""
+        ...
+
+    def parameters(self, recurse: bool = True) -> Iterator[nn.Parameter]:
+        """The trainable parameters."""
+        ...
+
+    def train(self, mode: bool = True) -> Any:
+        """Switch training mode (dropout) on or off."""
+        ...
+
+
+class BaseForecaster(nn.Module):
+    """Shared behaviour of the forecasters: input and state checks, layouts.
+
+    Subclasses implement :meth:`_forward` on batch-first input that has
+    already been validated.
+    """
+
+    config_class: ClassVar[type[ForecasterConfig]]
+    input_size: int
+    output_size: int
+    batch_first: bool
+
+    def __init__(self, config: ForecasterConfig) -> None:
+        super().__init__()
+        self._config = config
+
+    @property
+    def config(self) -> Any:
+        """The frozen, JSON-serialisable configuration of this model."""
+        return self._config
+
+    @property
+    def context_length(self) -> int | None:
+        """How many past inputs the model remembers; ``None`` for unbounded."""
+        raise NotImplementedError
+
+    def _param(self) -> Tensor:
+        return next(self.parameters())
+
+    def init_state(
+        self, batch_size: int, device: torch.device | str | None = None, dtype: torch.dtype | None = None
+    ) -> State:
+        """Return the state of a fresh start: zeros.
+
+        Args:
+            batch_size: Number of series in the batch.
+            device: Device of the state (default: the model's).
+            dtype: Dtype of the state (default: the model's).
+
+        Returns:
+            The zero state; see the class docstring for its shape.
+        """
+        check_int("batch_size", batch_size)
+        param = self._param()
+        return self._zero_state(
+            batch_size, param.device if device is None else torch.device(device), dtype or param.dtype
+        )
+
+    def _zero_state(self, batch_size: int, device: torch.device, dtype: torch.dtype) -> State:
+        raise NotImplementedError
+
+    def __call__(self, x: Tensor, state: State = None) -> tuple[Tensor, State]:
+        return cast("tuple[Tensor, State]", super().__call__(x, state))
+
+    def forward(self, x: Tensor, state: State = None) -> tuple[Tensor, State]:
+        """Forecast the next step at every time step of ``x``.
+
+        Args:
+            x: Input of shape ``(batch, time, input_size)`` if
+                ``batch_first`` else ``(time, batch, input_size)``. Floating
+                dtypes are cast to the model's dtype.
+            state: The state returned by a previous call, or ``None``.
+
+        Returns:
+            ``(y, state)``: ``y`` in the layout of ``x`` with ``output_size``
+            features, ``y[..., t, :]`` forecasting ``x[..., t + 1, :]``; and
+            the state after the last step.
+
+        Raises:
+            TypeError: ``x`` is not a floating tensor, or ``state`` has the
+                wrong type.
+            ValueError: ``x`` or ``state`` has the wrong shape or device.
+        """
+        x = self._check_input(x)
+        batch = x.shape[0] if self.batch_first else x.shape[1]
+        self._check_state(state, batch, x.device)
+        return self._forward(x, state)
+
+    def _forward(self, x: Tensor, state: State) -> tuple[Tensor, State]:
+        raise NotImplementedError
+
+    def _check_input(self, x: object) -> Tensor:
+        layout = "(batch, time, features)" if self.batch_first else "(time, batch, features)"
+        if not isinstance(x, Tensor):
+            msg = f"`x` must be a torch.Tensor of shape {layout}, got {describe(x)}"
+            raise TypeError(msg)
+        if x.dim() != 3:
+            msg = f"`x` must have 3 dimensions {layout}, got shape {tuple(x.shape)}"
+            raise ValueError(msg)
+        if x.shape[-1] != self.input_size:
+            msg = f"`x` must have {self.input_size} features (input_size) in its last dimension, got shape {tuple(x.shape)}"
+            raise ValueError(msg)
+        if x.shape[0] == 0 or x.shape[1] == 0:
+            msg = f"`x` must have at least one series and one time step {layout}, got shape {tuple(x.shape)}"
+            raise ValueError(msg)
+        param = self._param()
+        if not x.is_floating_point():
+            msg = f"`x` must have a floating dtype, got {x.dtype}"
+            raise TypeError(msg)
+        if x.device != param.device:
+            msg = f"`x` is on {x.device} but the model is on {param.device}; move one of them"
+            raise ValueError(msg)
+        return x if x.dtype == param.dtype else x.to(param.dtype)
+
+    def _expected_state_shapes(self, batch: int) -> tuple[tuple[int, ...], ...]:
+        raise NotImplementedError
+
+    def _check_state(self, state: State, batch: int, device: torch.device) -> None:
+        if state is None:
+            return
+        expected = self._expected_state_shapes(batch)
+        tensors: object = (state,) if isinstance(state, Tensor) else state
+        want = expected[0] if len(expected) == 1 else expected
+        if not isinstance(tensors, tuple) or not all(isinstance(t, Tensor) for t in tensors):
+            msg = f"`state` must be None or a tensor (tuple of {len(expected)} tensors) of shape {want}, got {describe(state)}"
+            raise TypeError(msg)
+        if len(tensors) != len(expected) or (len(expected) > 1 and isinstance(state, Tensor)):
+            msg = f"`state` must be {'a tuple of ' + str(len(expected)) + ' tensors' if len(expected) > 1 else 'one tensor'} of shape {want}, got {len(tensors)} tensor(s)"
+            raise TypeError(msg)
+        got = tuple(tuple(t.shape) for t in tensors)
+        if got != expected:
+            got_text = got[0] if len(got) == 1 else got
+            msg = f"`state` must have shape {want} for a batch of {batch}, got {got_text}; was it made by another model or batch size?"
+            raise ValueError(msg)
+        for t in tensors:
+            if t.device != device:
+                msg = f"`state` is on {t.device} but the input is on {device}"
+                raise ValueError(msg)
+
+
+def check_forecaster(value: object) -> Forecaster:
+    """Return ``value`` if it is a forecaster module, else raise :class:`TypeError`."""
+    if not isinstance(value, nn.Module) or not isinstance(value, Forecaster):
+        msg = f"`model` must be a forecaster (an nn.Module with forward(x, state) -> (y, state)), got {describe(value)}"
+        raise TypeError(msg)
+    return value
