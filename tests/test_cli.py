@@ -1,34 +1,141 @@
-"""The seqforecast command line."""
+"""The seqforecast command line: every command, its files and its errors."""
 
 from __future__ import annotations
 
+import csv
 import os
 import subprocess
 import sys
+from pathlib import Path
 
+import numpy as np
 import pytest
 
 import seqforecast as sf
 from seqforecast.cli import main
 
+SUNSPOTS = str(Path(__file__).parent.parent / "examples" / "data" / "sunspots.csv")
+
 
 def test_demo_prints_the_table(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["demo", "--steps", "3", "--batch-size", "2", "--device", "cpu"]) == 0
+    assert main(["demo", "--steps", "3", "--batch-size", "2", "--device", "cpu", "--quiet"]) == 0
     out = capsys.readouterr().out
-    for word in ("model", "MSE cold", "MSE primed", "causal", "rnn", "mlp", "conv"):
+    for word in ("model", "MSE cold", "MSE primed", "causal"):
         assert word in out
-    assert "NO" not in out
+    rows = {line.split()[0]: line for line in out.splitlines() if line.strip()}
+    assert rows["rnn"].endswith("yes")
+    assert rows["mlp"].endswith("yes")
+    assert rows["conv"].endswith("yes")
+    assert "NO (leak" in rows["conv-2sided"]
+
+
+def test_demo_writes_the_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "demo"
+    assert main(["demo", "--steps", "5", "--batch-size", "2", "--device", "cpu", "--out", str(out)]) == 0
+    names = sorted(p.name for p in out.iterdir())
+    assert names == ["conv_leak.png", "loss.png", "mlp_averaging.png", "report.html", "rnn_priming.png"]
+    page = (out / "report.html").read_text()
+    assert page.count('src="data:image/png;base64,') == 4
+    assert "http" not in page.replace("http-equiv", "")  # self-contained: fetches nothing
+    assert all((out / n).read_bytes().startswith(b"\x89PNG") for n in names if n.endswith(".png"))
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("cli") / "model.safetensors"
+    argv = ["train", SUNSPOTS, "--column", "SUNACTIVITY", "--model", "gru", "--seq-length", "16"]
+    assert main([*argv, "--batch-size", "4", "--steps", "60", "--device", "cpu", "--quiet", "--out", str(path)]) == 0
+    return path
+
+
+def test_train_writes_a_checkpoint_with_its_transforms(trained: Path) -> None:
+    checkpoint = sf.load(trained)
+    assert checkpoint.scaler is not None
+    assert checkpoint.metadata["columns"] == ["SUNACTIVITY"]
+    assert checkpoint.trainer_state is not None
+    assert checkpoint.trainer_state["history"]["steps"] == 60
+
+
+def test_forecast_writes_csv_and_plot(trained: Path, tmp_path: Path) -> None:
+    out, plot = tmp_path / "f.csv", tmp_path / "f.png"
+    assert main(["forecast", str(trained), SUNSPOTS, "--horizon", "7", "--out", str(out), "--plot", str(plot)]) == 0
+    rows = list(csv.reader(out.read_text().splitlines()))
+    assert rows[0] == ["step", "SUNACTIVITY"]
+    assert [int(r[0]) for r in rows[1:]] == list(range(1, 8))
+    assert all(np.isfinite(float(r[1])) for r in rows[1:])
+    assert plot.read_bytes().startswith(b"\x89PNG")
+
+
+def test_forecast_prints_and_undoes_differencing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = tmp_path / "trend.csv"
+    data.write_text("y\n" + "\n".join(str(2.0 * i) for i in range(120)) + "\n")
+    model = tmp_path / "d.safetensors"
+    assert main(["train", str(data), "--column", "y", "--model", "mlp", "--difference", "--steps", "30", "--seq-length", "8",
+                 "--device", "cpu", "--quiet", "--out", str(model)]) == 0  # fmt: skip
+    capsys.readouterr()
+    assert main(["forecast", str(model), str(data), "--horizon", "3"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    values = [float(line.split(",")[1]) for line in lines[1:]]
+    # a constant slope: the differences are constant, so the levels keep climbing from 238
+    assert values == pytest.approx([240.0, 242.0, 244.0], abs=0.5)
+
+
+def test_evaluate_prints_model_and_naive(trained: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["evaluate", str(trained), SUNSPOTS, "--prime-steps", "20"]) == 0
+    out = capsys.readouterr().out
+    assert "naive" in out
+    assert "skill" in out
+
+
+def test_shapes_prints_every_stage(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["shapes", "--model", "rnn", "--num-layers", "3", "--batch-size", "1", "--seq-length", "8"]) == 0
+    out = capsys.readouterr().out
+    assert "(1, 8, 1)" in out
+    assert "(3, 1, 32)" in out
+    assert main(["shapes", "--model", "conv", "--time-first", "--batch-size", "2"]) == 0
+    assert "(8, 2, 1)" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(
-    "argv",
-    [["demo", "--steps", "0"], ["demo", "--batch-size", "x"], ["demo", "--device", "tpu9"], ["nonsense"], []],
+    ("argv", "message"),
+    [
+        pytest.param(["demo", "--steps", "0"], "positive integer", id="steps"),
+        pytest.param(["demo", "--batch-size", "x"], "positive integer", id="batch"),
+        pytest.param(["demo", "--device", "tpu9"], "device", id="device"),
+        pytest.param(["nonsense"], "invalid choice", id="command"),
+        pytest.param([], "required", id="nothing"),
+        pytest.param(["train", "missing.csv", "--out", "{tmp}/m.safetensors"], "missing.csv", id="missing-file"),
+        pytest.param(
+            ["train", SUNSPOTS, "--column", "nope", "--out", "{tmp}/m.safetensors"],
+            "no column named 'nope'",
+            id="column",
+        ),
+        pytest.param(
+            ["train", "{bad}", "--column", "y", "--out", "{tmp}/m.safetensors"], "line 3, column 'y'", id="cell"
+        ),
+        pytest.param(["train", SUNSPOTS, "--out", "{tmp}/no/m.safetensors"], "does not exist", id="out-folder"),
+        pytest.param(["forecast", SUNSPOTS, SUNSPOTS, "--horizon", "3"], "not a seqforecast checkpoint", id="not-ckpt"),
+        pytest.param(["forecast", "{model}", SUNSPOTS, "--horizon", "0"], "positive integer", id="horizon"),
+        pytest.param(
+            ["forecast", "{model}", SUNSPOTS, "--horizon", "2", "--out", "{tmp}/x/f.csv"], "does not exist", id="fc-out"
+        ),
+        pytest.param(["evaluate", "{model}", SUNSPOTS, "--column", "nope"], "no column", id="eval-column"),
+        pytest.param(["shapes", "--num-layers", "0"], "positive integer", id="layers"),
+    ],
 )
-def test_bad_arguments_exit_2_with_one_line(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_input_exits_2_with_one_line_and_writes_nothing(
+    argv: list[str], message: str, trained: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_text("y\n1\nabc\n")
+    argv = [a.format(tmp=tmp_path, bad=bad, model=trained) for a in argv]
+    before = sorted(tmp_path.rglob("*"))
     assert main(argv) == 2
     err = capsys.readouterr().err.strip()
-    assert "error" in err
+    assert len(err.splitlines()) == 1, err
+    assert message in err
     assert "Traceback" not in err
+    assert sorted(tmp_path.rglob("*")) == before
 
 
 def test_version(capsys: pytest.CaptureFixture[str]) -> None:
@@ -36,7 +143,7 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
     assert sf.__version__ in capsys.readouterr().out
 
 
-def test_runs_as_a_module() -> None:
+def test_runs_as_a_real_command(tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONWARNINGS": "error"}
     result = subprocess.run(
         [sys.executable, "-m", "seqforecast", "demo", "--steps", "2", "--batch-size", "1", "--device", "cpu"],
@@ -48,3 +155,21 @@ def test_runs_as_a_module() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "MSE primed" in result.stdout
+    missing = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "seqforecast",
+            "forecast",
+            str(tmp_path / "none.safetensors"),
+            SUNSPOTS,
+            "--horizon",
+            "2",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert missing.returncode == 2
+    assert missing.stderr.count("\n") == 1

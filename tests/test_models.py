@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from torch import Tensor, nn
 
 import seqforecast as sf
+from seqforecast.demo import NotebookConv  # the notebook's two-sided CNN, the counter-example
 from tests.strategies import batches, forecasters, lengths, make_input, time_cat, time_slice
 
 
@@ -75,23 +76,6 @@ def test_config_round_trips_through_json(model: sf.BaseForecaster) -> None:
     rebuilt = sf.model_from_config(type(model).__name__, data)
     assert rebuilt.config == model.config
     assert type(rebuilt) is type(model)
-
-
-class NotebookConv(nn.Module):
-    """The notebook's CNN: symmetric padding, so the output at t sees input t + 1."""
-
-    batch_first = True
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.conv1 = nn.Conv1d(1, 100, kernel_size=3, padding=1)
-        self.conv2 = nn.Conv1d(100, 100, kernel_size=3, padding=1)
-        self.head = nn.Sequential(nn.Linear(100, 100), nn.LeakyReLU(0.03), nn.Linear(100, 1), nn.LeakyReLU(0.03))
-
-    def forward(self, x: Tensor, state: sf.State = None) -> tuple[Tensor, sf.State]:
-        h = nn.functional.leaky_relu(self.conv1(x.transpose(1, 2)), 0.03)
-        h = nn.functional.leaky_relu(self.conv2(h), 0.03)
-        return self.head(h.transpose(1, 2)), None
 
 
 def output_leak(model: nn.Module, x: Tensor, t: int) -> float:

@@ -6,7 +6,7 @@ state across windows (truncated back-propagation through time); and
 :func:`prime`, which builds a model's memory before it forecasts.
 """
 
-from seqforecast import metrics
+from seqforecast import metrics, plotting
 from seqforecast.base import BaseForecaster, Forecaster, State, detach_state
 from seqforecast.callbacks import Callback, EarlyStopping, ModelCheckpoint
 from seqforecast.checkpoint import Checkpoint, CheckpointError, load, save
@@ -24,6 +24,7 @@ from seqforecast.models import (
     model_from_config,
 )
 from seqforecast.series import load_series
+from seqforecast.tracing import Stage, trace_shapes
 from seqforecast.training import Trainer
 from seqforecast.transforms import Differencer, Scaler
 
@@ -48,6 +49,7 @@ __all__ = [
     "RecurrentForecaster",
     "Scaler",
     "SineStream",
+    "Stage",
     "State",
     "StreamingForecaster",
     "Trainer",
@@ -61,7 +63,9 @@ __all__ = [
     "load_series",
     "metrics",
     "model_from_config",
+    "plotting",
     "predict",
     "prime",
     "save",
+    "trace_shapes",
 ]

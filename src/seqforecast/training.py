@@ -508,6 +508,6 @@ class Trainer:
         try:
             from tqdm.auto import tqdm
         except ImportError:
-            msg = "`progress=True` needs tqdm: pip install 'seqforecast[progress]'"
+            msg = "`progress=True` needs tqdm: pip install tqdm"
             raise ImportError(msg) from None
         return tqdm(total=total, unit="step", leave=False)

@@ -1,0 +1,163 @@
+"""Plots of training and forecasts (matplotlib, from the ``plot`` extra).
+
+Every function returns a :class:`matplotlib.figure.Figure` built without
+pyplot: nothing is shown and no global backend is changed. Save it with
+``figure.savefig(path)``; in a notebook it displays itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from seqforecast.history import History
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+__all__ = ["plot_forecast", "plot_history", "plot_predictions"]
+
+
+def _figure(width: float = 8.0, height: float = 4.0) -> Figure:
+    try:
+        from matplotlib.figure import Figure
+    except ImportError:
+        msg = "plotting needs matplotlib: pip install 'seqforecast[plot]'"
+        raise ImportError(msg) from None
+    return Figure(figsize=(width, height), layout="constrained")
+
+
+def _values(name: str, data: Any) -> np.ndarray:
+    """Any 1-D-able numbers (tensor, array, list) as a flat float array."""
+    if hasattr(data, "detach"):
+        data = data.detach().cpu().numpy()
+    array = np.asarray(data, dtype=np.float64)
+    if array.ndim > 1 and sum(n > 1 for n in array.shape) > 1:
+        msg = f"`{name}` must hold one series (a single non-trivial dimension), got shape {array.shape}"
+        raise ValueError(msg)
+    return array.reshape(-1)
+
+
+def plot_history(
+    histories: History | Mapping[str, History], *, log: bool = True, title: str = "Training loss"
+) -> Figure:
+    """Training (and validation) loss per step, one line per run.
+
+    Args:
+        histories: One :class:`~seqforecast.History` or a mapping name → History.
+        log: Use a logarithmic loss axis.
+        title: Title of the plot.
+
+    Returns:
+        A figure with one line per history (plus one per validation curve).
+
+    Example:
+        >>> import seqforecast as sf
+        >>> fig = sf.plotting.plot_history(sf.History(losses=[1.0, 0.5, 0.1], steps=3))
+        >>> len(fig.axes[0].lines)
+        1
+    """
+    runs = {"loss": histories} if isinstance(histories, History) else dict(histories)
+    figure = _figure()
+    axes = figure.add_subplot()
+    for name, history in runs.items():
+        steps = np.arange(1, len(history.losses) + 1)
+        (line,) = axes.plot(steps, history.losses, label=name, linewidth=1.2)
+        if history.val_losses:
+            axes.plot(
+                history.val_steps, history.val_losses, "o--", color=line.get_color(), label=f"{name} (validation)"
+            )
+    if log:
+        axes.set_yscale("log")
+    axes.set(xlabel="step (window)", ylabel="loss", title=title)
+    axes.legend()
+    axes.grid(alpha=0.3)
+    return figure
+
+
+def plot_predictions(
+    truth: Any,
+    predictions: Mapping[str, Any],
+    *,
+    x: Sequence[float] | np.ndarray | None = None,
+    title: str = "Next-step predictions",
+    xlabel: str = "time step",
+) -> Figure:
+    """One-step-ahead predictions against the truth.
+
+    ``predictions[name][t]`` forecasts ``truth[t + 1]`` (the output of
+    :func:`~seqforecast.predict` on ``truth[:-1]``), so it is drawn at ``t + 1``.
+
+    Args:
+        truth: The series, ``(time,)`` (or any shape with one non-trivial dimension).
+        predictions: Name → predictions of length ``len(truth) - 1``.
+        x: Positions of ``truth`` on the horizontal axis (default 0, 1, ...).
+        title: Title of the plot.
+        xlabel: Label of the horizontal axis.
+
+    Returns:
+        A figure with the truth line and one line per prediction.
+
+    Example:
+        >>> import numpy as np, seqforecast as sf
+        >>> truth = np.sin(np.arange(10) / 2)
+        >>> fig = sf.plotting.plot_predictions(truth, {"persistence": truth[:-1]})
+        >>> [len(line.get_xdata()) for line in fig.axes[0].lines]
+        [10, 9]
+    """
+    values = _values("truth", truth)
+    positions = np.arange(len(values), dtype=np.float64) if x is None else np.asarray(x, dtype=np.float64)
+    if positions.shape != values.shape:
+        msg = f"`x` must have one position per truth value ({len(values)}), got {positions.shape}"
+        raise ValueError(msg)
+    figure = _figure()
+    axes = figure.add_subplot()
+    axes.plot(positions, values, color="black", linewidth=2, label="truth")
+    for name, predicted in predictions.items():
+        series = _values(f"predictions[{name!r}]", predicted)
+        if len(series) != len(values) - 1:
+            msg = f"`predictions[{name!r}]` must have len(truth) - 1 = {len(values) - 1} values, got {len(series)}"
+            raise ValueError(msg)
+        axes.plot(positions[1:], series, "o-", markersize=3, linewidth=1, label=name)
+    axes.set(xlabel=xlabel, ylabel="value", title=title)
+    axes.legend()
+    axes.grid(alpha=0.3)
+    return figure
+
+
+def plot_forecast(history: Any, forecast: Any, *, truth: Any = None, title: str = "Forecast") -> Figure:
+    """A series and the forecast that continues it (and, optionally, what happened).
+
+    Args:
+        history: The observed series, ``(time,)``.
+        forecast: The forecast of the next ``horizon`` values, ``(horizon,)``.
+        truth: The actual values after the history, for comparison.
+        title: Title of the plot.
+
+    Returns:
+        A figure with the history, the forecast (and the truth) lines.
+
+    Example:
+        >>> import numpy as np, seqforecast as sf
+        >>> fig = sf.plotting.plot_forecast(np.zeros(20), np.ones(5))
+        >>> [len(line.get_xdata()) for line in fig.axes[0].lines[:2]]
+        [20, 6]
+    """
+    past = _values("history", history)
+    ahead = _values("forecast", forecast)
+    figure = _figure()
+    axes = figure.add_subplot()
+    axes.plot(np.arange(len(past)), past, color="black", label="history")
+    # start the forecast line at the last observation so the two lines join
+    steps = np.arange(len(past) - 1, len(past) + len(ahead))
+    axes.plot(steps, np.concatenate([past[-1:], ahead]), "o-", markersize=3, color="tab:blue", label="forecast")
+    if truth is not None:
+        actual = _values("truth", truth)
+        axes.plot(np.arange(len(past), len(past) + len(actual)), actual, "--", color="tab:green", label="actual")
+    axes.axvline(len(past) - 1, color="grey", linewidth=0.8, linestyle=":")
+    axes.set(xlabel="time step", ylabel="value", title=title)
+    axes.legend()
+    axes.grid(alpha=0.3)
+    return figure
