@@ -9,6 +9,7 @@ of a stream, an epoch or a series): the trainer starts it from a fresh state.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import itertools
 import math
@@ -130,6 +131,8 @@ class SineStream:
             seed = int(torch.randint(0, 2**31 - 1, ()).item())
         self.seed = check_int("seed", seed, minimum=0)
         self._phases = torch.tensor(phases, dtype=torch.float64, device=self.device)
+        self._noise_lanes = slice(0, self.batch_size)  # which lanes of the seeded noise this stream uses
+        self._noise_total = self.batch_size  # lanes the seeded noise is drawn for
 
     @property
     def windows_per_epoch(self) -> int | None:
@@ -140,7 +143,8 @@ class SineStream:
         """Noise of points ``block*L .. block*L + L - 1`` of every lane, ``(B, L)``."""
         state = np.random.SeedSequence([self.seed, block]).generate_state(1)[0]
         generator = torch.Generator().manual_seed(int(state))
-        return torch.randn(self.batch_size, self.seq_length, generator=generator, dtype=torch.float64)
+        noise = torch.randn(self._noise_total, self.seq_length, generator=generator, dtype=torch.float64)
+        return noise[self._noise_lanes]
 
     def _chunk(self, first: int, count: int) -> Tensor:
         """Values of windows ``first .. first + count - 1``: ``(count, B, L + 1)``."""
@@ -191,11 +195,47 @@ class SineStream:
     def __iter__(self) -> Iterator[Window]:
         return self.windows()
 
+    def shard(self, rank: int, world_size: int) -> SineStream:
+        """The lanes of process ``rank`` out of ``world_size``, for distributed training.
+
+        Lane ``i`` of a shard is lane ``rank * batch_size // world_size + i``
+        of this stream, noise included, so the shards together are exactly
+        this stream.
+
+        Example:
+            >>> import seqforecast as sf
+            >>> stream = sf.SineStream(batch_size=4)
+            >>> stream.shard(1, 2).phase_degrees
+            (180.0, 270.0)
+        """
+        start, stop = _shard_bounds(self.batch_size, rank, world_size)
+        part = copy.copy(self)
+        part.batch_size = stop - start
+        part.phase_degrees = self.phase_degrees[start:stop]
+        part._phases = self._phases[start:stop]
+        offset = self._noise_lanes.start
+        part._noise_lanes = slice(offset + start, offset + stop)
+        return part
+
     def __repr__(self) -> str:
         return (
             f"SineStream(seq_length={self.seq_length}, step_degrees={self.step_degrees}, "
             f"batch_size={self.batch_size}, num_windows={self.num_windows})"
         )
+
+
+def _shard_bounds(batch_size: int, rank: int, world_size: int) -> tuple[int, int]:
+    """Lanes ``[start, stop)`` of ``rank``: an equal share of ``batch_size``."""
+    world_size = check_int("world_size", world_size)
+    rank = check_int("rank", rank, minimum=0)
+    if rank >= world_size:
+        msg = f"`rank` must be below world_size={world_size}, got {rank}"
+        raise ValueError(msg)
+    if batch_size % world_size:
+        msg = f"`batch_size` ({batch_size}) must be divisible by the number of processes ({world_size}) to share lanes"
+        raise ValueError(msg)
+    share = batch_size // world_size
+    return rank * share, (rank + 1) * share
 
 
 def _split_series(series: object) -> list[object]:
@@ -313,6 +353,21 @@ class ArrayStream:
 
     def __iter__(self) -> Iterator[Window]:
         return self.windows()
+
+    def shard(self, rank: int, world_size: int) -> ArrayStream:
+        """The lanes of process ``rank`` out of ``world_size``, for distributed training.
+
+        Example:
+            >>> import numpy as np, seqforecast as sf
+            >>> stream = sf.ArrayStream(np.arange(40.0), seq_length=4, batch_size=4)
+            >>> next(iter(stream.shard(1, 2))).inputs[:, 0, 0]
+            tensor([20., 30.])
+        """
+        start, stop = _shard_bounds(self.batch_size, rank, world_size)
+        part = copy.copy(self)
+        part.batch_size = stop - start
+        part._lanes = [lanes[start:stop] for lanes in self._lanes]
+        return part
 
     def __repr__(self) -> str:
         return (

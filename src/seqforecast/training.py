@@ -28,6 +28,7 @@ from seqforecast._checks import check_float, check_int, describe, resolve_device
 from seqforecast.base import Forecaster, State, check_forecaster, detach_state
 from seqforecast.callbacks import Callback
 from seqforecast.data import Window
+from seqforecast.distributed import setup
 from seqforecast.history import History, TrainingDivergedError
 
 __all__ = ["LossFunction", "Trainer"]
@@ -79,6 +80,22 @@ class _DeferredInterrupt:
 _RESUMED = object()  # the next stream given to fit continues a resumed run
 
 
+class _SavedState:
+    """A trainer state already taken, handed to :func:`seqforecast.save`."""
+
+    def __init__(self, state: dict[str, Any]) -> None:
+        self._state = state
+
+    def state_dict(self) -> dict[str, Any]:
+        return self._state
+
+
+def _to_cpu(state: State) -> State:
+    if isinstance(state, Tensor):
+        return state.cpu()
+    return None if state is None else tuple(t.cpu() for t in state)
+
+
 class Trainer:
     """Train a forecaster on a stream of windows, carrying its state.
 
@@ -108,6 +125,10 @@ class Trainer:
         progress: Show a tqdm progress bar.
         callbacks: :class:`Callback` objects.
         seed: Seeds torch's generator here, for reproducible dropout.
+        distributed: Train with DistributedDataParallel, each rank on its own
+            lanes of the stream (see :mod:`seqforecast.distributed`). ``None``
+            (the default) does so when a process group is initialised;
+            ``True`` initialises one from the ``torchrun`` environment.
 
     Example:
         >>> import torch, seqforecast as sf
@@ -133,6 +154,7 @@ class Trainer:
         progress: bool = False,
         callbacks: Sequence[Callback] = (),
         seed: int | None = None,
+        distributed: bool | None = None,
     ) -> None:
         check_forecaster(model)
         given: dict[str, object] = {"optimizer": optimizer, "loss": loss}
@@ -152,10 +174,12 @@ class Trainer:
         self.seed = None if seed is None else check_int("seed", seed, minimum=0)
         if self.seed is not None:
             torch.manual_seed(self.seed)
+        self.distribution, device = setup(distributed, device)
         self.device = resolve_device(device)
         self.model = model
         self.module = cast("nn.Module", model)
         self.module.to(self.device)
+        self._train_step_module = self.distribution.wrap(self.module, self.device)
         self.optimizer = optimizer if optimizer is not None else torch.optim.Adam(self.module.parameters(), lr=self.lr)
         self.loss_fn: LossFunction = loss if loss is not None else nn.MSELoss()
         self.stateful = bool(stateful)
@@ -170,6 +194,7 @@ class Trainer:
         self._pending: list[Tensor] = []  # losses not yet read back from the device
         self._snapshot: dict[str, Any] | None = None  # last good weights (CUDA)
         self._bar: Any = None
+        self._shard: tuple[object, object] | None = None  # (stream given, this rank's lanes of it)
 
     # -- the loop ---------------------------------------------------------------
     def fit(
@@ -241,8 +266,9 @@ class Trainer:
     def _loop(
         self, windows: Iterator[Window], val_stream: Iterable[Window] | None, interrupt: _DeferredInterrupt
     ) -> None:
-        model, device = self.model, self.device
-        check_each_step = device.type == "cpu"  # free there; on CUDA, check at log points
+        model, device, distribution = self._train_step_module, self.device, self.distribution
+        # checking each loss is free on the CPU; on CUDA (and across ranks) check at log points
+        check_each_step = device.type == "cpu" and not distribution.enabled
         self._snapshot = None if check_each_step else self._take_snapshot()
         self.module.train()
         try:
@@ -275,16 +301,24 @@ class Trainer:
                     callback.on_step_end(self, step, loss.detach())
                 if self.val_every is not None and val_stream is not None and step % self.val_every == 0:
                     self._validate(val_stream)
-                if self.should_stop or interrupt.requested:
+                stop = self.should_stop or interrupt.requested
+                if distribution.enabled:  # ranks agree at log points, so all stop at the same step
+                    stop = step % self.log_every == 0 and distribution.any(stop, device)
+                if stop:
                     break
-        finally:
-            self._flush()
+        except BaseException:
+            if distribution.enabled:
+                self._pending.clear()  # the other ranks may be inside a collective: no more of them here
+            else:
+                self._flush()  # keep the losses of the steps that were done
+            raise
+        self._flush()
 
     def _flush(self) -> None:
         """Read the pending losses back to the host (one sync); check them on CUDA."""
         if not self._pending:
             return
-        values = torch.stack(self._pending).tolist()
+        values = self.distribution.mean(torch.stack(self._pending)).tolist()
         first = len(self.history.losses)
         self._pending.clear()
         for offset, value in enumerate(values):
@@ -339,7 +373,10 @@ class Trainer:
         rng: dict[str, Any] = {"cpu": torch.get_rng_state()}
         if torch.cuda.is_available():
             rng["cuda"] = torch.cuda.get_rng_state_all()
+        ranks = self.distribution.gather({"state": _to_cpu(self.state), "rng": rng})
         return {
+            "world_size": self.distribution.world_size,
+            "ranks": ranks,
             "config": {
                 "lr": self.lr,
                 "stateful": self.stateful,
@@ -350,10 +387,8 @@ class Trainer:
                 "loss": "mse" if default_loss else None,
             },
             "optimizer": self.optimizer.state_dict(),
-            "state": self.state,
             "stream_position": self.stream_position,
             "history": self.history.to_dict(),
-            "rng": rng,
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -364,7 +399,15 @@ class Trainer:
         """
         try:
             self.optimizer.load_state_dict(state["optimizer"])
-            carried = state["state"]
+            saved_world = int(state.get("world_size", 1))
+            if saved_world != self.distribution.world_size:
+                msg = (
+                    f"the run was saved by {saved_world} process(es) and is resumed by "
+                    f"{self.distribution.world_size}: resume it with the same number of processes"
+                )
+                raise ValueError(msg)
+            mine = state["ranks"][self.distribution.rank]
+            carried = mine["state"]
             if isinstance(carried, Tensor):
                 carried = carried.to(self.device)
             elif isinstance(carried, tuple):
@@ -372,9 +415,9 @@ class Trainer:
             self.state = carried
             self.stream_position = int(state["stream_position"])
             self.history = History.from_dict(state["history"])
-            torch.set_rng_state(state["rng"]["cpu"].cpu())
-            if "cuda" in state["rng"] and torch.cuda.is_available():
-                torch.cuda.set_rng_state_all([t.cpu() for t in state["rng"]["cuda"]])
+            torch.set_rng_state(mine["rng"]["cpu"].cpu())
+            if "cuda" in mine["rng"] and torch.cuda.is_available():
+                torch.cuda.set_rng_state_all([t.cpu() for t in mine["rng"]["cuda"]])
         except (KeyError, TypeError, ValueError, RuntimeError) as error:
             msg = f"`state` is not a Trainer state dict: {error}"
             raise ValueError(msg) from None
@@ -386,7 +429,9 @@ class Trainer:
         Keyword arguments (``scaler``, ``differencer``, ``metadata``) go to
         :func:`seqforecast.save`.
         """
-        checkpoint.save(path, cast("Any", self.model), trainer=self, **kwargs)
+        state = self.state_dict()  # collective: every rank takes part
+        if self.distribution.is_main:
+            checkpoint.save(path, cast("Any", self.model), trainer=_SavedState(state), **kwargs)
 
     @classmethod
     def resume(
@@ -399,6 +444,7 @@ class Trainer:
         loss: LossFunction | None = None,
         progress: bool = False,
         callbacks: Sequence[Callback] = (),
+        distributed: bool | None = None,
     ) -> Trainer:
         """Rebuild a trainer from :meth:`save_checkpoint` output, ready to continue.
 
@@ -417,13 +463,14 @@ class Trainer:
             loss: Needed only if the run used a loss other than the default MSE.
             progress: Show a progress bar.
             callbacks: Callbacks for the continued run.
+            distributed: As for :class:`Trainer`; a distributed run resumes
+                with the same number of processes.
 
         Raises:
             CheckpointError: The file is invalid or holds no trainer state.
             ValueError: The loss or optimizer cannot be rebuilt without help.
         """
-        target = resolve_device(device)
-        saved = checkpoint.load(path, device=target)
+        saved = checkpoint.load(path, device="cpu")  # the trainer moves it to its device
         if saved.trainer_state is None:
             msg = f"{path} holds a model but no trainer state: save it with trainer.save_checkpoint(path)"
             raise checkpoint.CheckpointError(msg)
@@ -434,7 +481,6 @@ class Trainer:
         else:
             cast("nn.Module", model).load_state_dict(saved.model.state_dict())
         module = cast("nn.Module", model)
-        module.to(target)
         if optimizer is None:
             optimizer_class = getattr(torch.optim, str(config["optimizer"]), None)
             if not (isinstance(optimizer_class, type) and issubclass(optimizer_class, torch.optim.Optimizer)):
@@ -449,12 +495,13 @@ class Trainer:
             optimizer=optimizer,
             lr=config["lr"],
             loss=loss,
-            device=target,
+            device=device,
             stateful=config["stateful"],
             clip_grad_norm=config["clip_grad_norm"],
             log_every=config["log_every"],
             progress=progress,
             callbacks=callbacks,
+            distributed=distributed,
         )
         trainer.seed = config["seed"]
         trainer.load_state_dict(state)
@@ -487,14 +534,17 @@ class Trainer:
             self._stream = stream
             self.stream_position = 0
             self.state = None
-        windows_from = getattr(stream, "windows", None)
+        if self._shard is None or self._shard[0] is not stream:
+            self._shard = (stream, self.distribution.shard(stream))
+        lanes = cast("Iterable[Window]", self._shard[1])
+        windows_from = getattr(lanes, "windows", None)
         while True:
             fresh = self.stream_position == 0
             yielded = False
             if callable(windows_from):
                 source = cast("Iterator[Window]", windows_from(self.stream_position))
             else:
-                source = itertools.islice(iter(stream), self.stream_position, None)
+                source = itertools.islice(iter(lanes), self.stream_position, None)
             for window in source:
                 yielded = True
                 yield window
@@ -503,7 +553,7 @@ class Trainer:
                 return
 
     def _progress_bar(self, total: int | None) -> Any:
-        if not self.progress:
+        if not self.progress or not self.distribution.is_main:
             return None
         try:
             from tqdm.auto import tqdm
