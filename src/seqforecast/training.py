@@ -27,6 +27,7 @@ from seqforecast import checkpoint
 from seqforecast._checks import check_float, check_int, describe, resolve_device
 from seqforecast.base import Forecaster, State, check_forecaster, detach_state
 from seqforecast.callbacks import Callback
+from seqforecast.cuda_graphs import GraphedStep
 from seqforecast.data import Window
 from seqforecast.distributed import setup
 from seqforecast.history import History, TrainingDivergedError
@@ -129,6 +130,11 @@ class Trainer:
             lanes of the stream (see :mod:`seqforecast.distributed`). ``None``
             (the default) does so when a process group is initialised;
             ``True`` initialises one from the ``torchrun`` environment.
+        cuda_graphs: On CUDA, capture the training step as a CUDA graph and
+            replay it for every window of the same shape (see
+            :mod:`seqforecast.cuda_graphs`); ignored on the CPU and when
+            distributed. Needs a capturable optimizer (the default Adam is
+            made capturable).
 
     Example:
         >>> import torch, seqforecast as sf
@@ -155,6 +161,7 @@ class Trainer:
         callbacks: Sequence[Callback] = (),
         seed: int | None = None,
         distributed: bool | None = None,
+        cuda_graphs: bool = False,
     ) -> None:
         check_forecaster(model)
         given: dict[str, object] = {"optimizer": optimizer, "loss": loss}
@@ -180,7 +187,20 @@ class Trainer:
         self.module = cast("nn.Module", model)
         self.module.to(self.device)
         self._train_step_module = self.distribution.wrap(self.module, self.device)
-        self.optimizer = optimizer if optimizer is not None else torch.optim.Adam(self.module.parameters(), lr=self.lr)
+        graphs = bool(cuda_graphs) and self.device.type == "cuda" and not self.distribution.enabled
+        if graphs and optimizer is not None and not optimizer.defaults.get("capturable", False):
+            msg = "`cuda_graphs=True` needs a capturable optimizer, e.g. torch.optim.Adam(params, capturable=True)"
+            raise ValueError(msg)
+        self.optimizer = (
+            optimizer
+            if optimizer is not None
+            else torch.optim.Adam(self.module.parameters(), lr=self.lr, capturable=graphs)
+        )
+        self._graphed = (
+            GraphedStep(self._step, self.model.init_state, batch_dim=0 if self.model.batch_first else 1)
+            if graphs
+            else None
+        )
         self.loss_fn: LossFunction = loss if loss is not None else nn.MSELoss()
         self.stateful = bool(stateful)
         self.progress = bool(progress)
@@ -266,9 +286,10 @@ class Trainer:
     def _loop(
         self, windows: Iterator[Window], val_stream: Iterable[Window] | None, interrupt: _DeferredInterrupt
     ) -> None:
-        model, device, distribution = self._train_step_module, self.device, self.distribution
+        device, distribution = self.device, self.distribution
         # checking each loss is free on the CPU; on CUDA (and across ranks) check at log points
         check_each_step = device.type == "cpu" and not distribution.enabled
+        step = self._checked_step if check_each_step else (self._graphed or self._step)
         self._snapshot = None if check_each_step else self._take_snapshot()
         self.module.train()
         try:
@@ -276,34 +297,29 @@ class Trainer:
                 x = window.inputs.to(device, non_blocking=True)
                 y = window.targets.to(device, non_blocking=True)
                 state = None if (window.reset or not self.stateful) else self.state
-                out, new_state = model(x, state)
-                if out.shape != y.shape:
-                    msg = f"window targets must have the model's output shape {tuple(out.shape)}, got {tuple(y.shape)}"
+                if x.shape[:-1] != y.shape[:-1] or y.shape[-1] != self.model.output_size:
+                    msg = (
+                        f"window targets must have the model's output shape {(*x.shape[:-1], self.model.output_size)}, "
+                        f"got {tuple(y.shape)}"
+                    )
                     raise ValueError(msg)
-                loss = self.loss_fn(out, y)
-                if check_each_step and not bool(torch.isfinite(loss)):
-                    self._diverged(loss)
-                self.optimizer.zero_grad(set_to_none=True)
-                torch.autograd.backward(loss)
-                if self.clip_grad_norm is not None:
-                    nn.utils.clip_grad_norm_(self.module.parameters(), self.clip_grad_norm)
-                self.optimizer.step()
+                loss, new_state = step(x, y, state)
                 self.state = detach_state(new_state) if self.stateful else None
                 self.stream_position += 1
                 self.history.steps += 1
-                self._pending.append(loss.detach())
-                step = self.history.steps
-                if step % self.log_every == 0:
+                self._pending.append(loss)
+                count = self.history.steps
+                if count % self.log_every == 0:
                     self._flush()
                     if not check_each_step:
                         self._snapshot = self._take_snapshot()
                 for callback in self.callbacks:
-                    callback.on_step_end(self, step, loss.detach())
-                if self.val_every is not None and val_stream is not None and step % self.val_every == 0:
+                    callback.on_step_end(self, count, loss)
+                if self.val_every is not None and val_stream is not None and count % self.val_every == 0:
                     self._validate(val_stream)
                 stop = self.should_stop or interrupt.requested
                 if distribution.enabled:  # ranks agree at log points, so all stop at the same step
-                    stop = step % self.log_every == 0 and distribution.any(stop, device)
+                    stop = count % self.log_every == 0 and distribution.any(stop, device)
                 if stop:
                     break
         except BaseException:
@@ -313,6 +329,29 @@ class Trainer:
                 self._flush()  # keep the losses of the steps that were done
             raise
         self._flush()
+
+    def _step(self, x: Tensor, y: Tensor, state: State) -> tuple[Tensor, State]:
+        """One optimizer step on a window; no host synchronisation."""
+        out, new_state = self._train_step_module(x, state)
+        loss = self.loss_fn(out, y)
+        self._backward_and_step(loss)
+        return loss.detach(), new_state
+
+    def _checked_step(self, x: Tensor, y: Tensor, state: State) -> tuple[Tensor, State]:
+        """:meth:`_step`, refusing a non-finite loss before it changes any weight (CPU)."""
+        out, new_state = self._train_step_module(x, state)
+        loss = self.loss_fn(out, y)
+        if not bool(torch.isfinite(loss)):
+            self._diverged(loss)
+        self._backward_and_step(loss)
+        return loss.detach(), new_state
+
+    def _backward_and_step(self, loss: Tensor) -> None:
+        self.optimizer.zero_grad(set_to_none=True)
+        torch.autograd.backward(loss)
+        if self.clip_grad_norm is not None:
+            nn.utils.clip_grad_norm_(self.module.parameters(), self.clip_grad_norm)
+        self.optimizer.step()
 
     def _flush(self) -> None:
         """Read the pending losses back to the host (one sync); check them on CUDA."""
@@ -350,6 +389,8 @@ class Trainer:
     def _restore(self, snapshot: dict[str, Any]) -> None:
         self.module.load_state_dict(snapshot["model"])
         self.optimizer.load_state_dict(snapshot["optimizer"])
+        if self._graphed is not None:
+            self._graphed.invalidate()  # the optimizer's state tensors were replaced
 
     def _validate(self, val_stream: Iterable[Window]) -> None:
         self.module.eval()
@@ -422,6 +463,8 @@ class Trainer:
             msg = f"`state` is not a Trainer state dict: {error}"
             raise ValueError(msg) from None
         self._stream = _RESUMED
+        if self._graphed is not None:
+            self._graphed.invalidate()
 
     def save_checkpoint(self, path: str | os.PathLike[str], **kwargs: Any) -> None:
         """Save the model and this trainer's state to ``path`` (see :func:`seqforecast.save`).
@@ -445,6 +488,7 @@ class Trainer:
         progress: bool = False,
         callbacks: Sequence[Callback] = (),
         distributed: bool | None = None,
+        cuda_graphs: bool = False,
     ) -> Trainer:
         """Rebuild a trainer from :meth:`save_checkpoint` output, ready to continue.
 
@@ -465,6 +509,7 @@ class Trainer:
             callbacks: Callbacks for the continued run.
             distributed: As for :class:`Trainer`; a distributed run resumes
                 with the same number of processes.
+            cuda_graphs: As for :class:`Trainer`.
 
         Raises:
             CheckpointError: The file is invalid or holds no trainer state.
@@ -502,6 +547,7 @@ class Trainer:
             progress=progress,
             callbacks=callbacks,
             distributed=distributed,
+            cuda_graphs=cuda_graphs,
         )
         trainer.seed = config["seed"]
         trainer.load_state_dict(state)
