@@ -27,7 +27,7 @@ def torchrun(mode: str, folder: Path) -> subprocess.CompletedProcess[str]:
         [*command, str(ROOT / "tests" / "ddp_run.py"), mode, str(folder)],
         capture_output=True,
         text=True,
-        timeout=180,
+        timeout=300,
         check=False,
         cwd=ROOT,
         env=env,

@@ -11,10 +11,11 @@ import argparse
 import csv
 import importlib.util
 import io
+import math
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import Any, Literal, TypeVar, cast
 
 import numpy as np
 
@@ -23,6 +24,7 @@ import seqforecast
 __all__ = ["main"]
 
 EXIT_USAGE = 2
+_Number = TypeVar("_Number", int, float)
 MODELS = ("rnn", "lstm", "gru", "mlp", "conv")
 
 
@@ -37,44 +39,33 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
 
 
-def _positive_int(text: str) -> int:
+def _parsed(kind: Callable[[str], _Number], text: str, expected: str, valid: Callable[[_Number], bool]) -> _Number:
+    """Parse ``text`` with ``kind`` and check it, for argparse ``type=`` functions."""
     try:
-        value = int(text)
+        value = kind(text)
     except ValueError:
-        msg = f"expected a positive integer, got {text!r}"
+        msg = f"expected {expected}, got {text!r}"
         raise argparse.ArgumentTypeError(msg) from None
-    if value <= 0:
-        msg = f"expected a positive integer, got {value}"
+    if not valid(value):
+        msg = f"expected {expected}, got {text}"
         raise argparse.ArgumentTypeError(msg)
     return value
+
+
+def _positive_int(text: str) -> int:
+    return _parsed(int, text, "a positive integer", lambda v: v > 0)
 
 
 def _non_negative_int(text: str) -> int:
-    return 0 if text.strip() == "0" else _positive_int(text)
+    return _parsed(int, text, "an integer >= 0", lambda v: v >= 0)
 
 
 def _fraction(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        msg = f"expected a number in [0, 1), got {text!r}"
-        raise argparse.ArgumentTypeError(msg) from None
-    if not 0.0 <= value < 1.0:
-        msg = f"expected a number in [0, 1), got {value}"
-        raise argparse.ArgumentTypeError(msg)
-    return value
+    return _parsed(float, text, "a number in [0, 1)", lambda v: 0.0 <= v < 1.0)
 
 
 def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        msg = f"expected a positive number, got {text!r}"
-        raise argparse.ArgumentTypeError(msg) from None
-    if not value > 0.0 or value == float("inf"):
-        msg = f"expected a positive number, got {text}"
-        raise argparse.ArgumentTypeError(msg)
-    return value
+    return _parsed(float, text, "a positive number", lambda v: 0.0 < v < math.inf)
 
 
 def _column(text: str) -> str | int:

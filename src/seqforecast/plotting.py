@@ -29,6 +29,14 @@ def _figure(width: float = 8.0, height: float = 4.0) -> Figure:
     return Figure(figsize=(width, height), layout="constrained")
 
 
+def _finish(figure: Figure, axes: Any, *, xlabel: str, ylabel: str, title: str) -> Figure:
+    """Label the axes, add the legend and a light grid; return the figure."""
+    axes.set(xlabel=xlabel, ylabel=ylabel, title=title)
+    axes.legend()
+    axes.grid(alpha=0.3)
+    return figure
+
+
 def _values(name: str, data: Any) -> np.ndarray:
     """Any 1-D-able numbers (tensor, array, list) as a flat float array."""
     if hasattr(data, "detach"):
@@ -71,10 +79,7 @@ def plot_history(
             )
     if log:
         axes.set_yscale("log")
-    axes.set(xlabel="step (window)", ylabel="loss", title=title)
-    axes.legend()
-    axes.grid(alpha=0.3)
-    return figure
+    return _finish(figure, axes, xlabel="step (window)", ylabel="loss", title=title)
 
 
 def plot_predictions(
@@ -121,10 +126,7 @@ def plot_predictions(
             msg = f"`predictions[{name!r}]` must have len(truth) - 1 = {len(values) - 1} values, got {len(series)}"
             raise ValueError(msg)
         axes.plot(positions[1:], series, "o-", markersize=3, linewidth=1, label=name)
-    axes.set(xlabel=xlabel, ylabel="value", title=title)
-    axes.legend()
-    axes.grid(alpha=0.3)
-    return figure
+    return _finish(figure, axes, xlabel=xlabel, ylabel="value", title=title)
 
 
 def plot_forecast(history: Any, forecast: Any, *, truth: Any = None, title: str = "Forecast") -> Figure:
@@ -157,7 +159,4 @@ def plot_forecast(history: Any, forecast: Any, *, truth: Any = None, title: str 
         actual = _values("truth", truth)
         axes.plot(np.arange(len(past), len(past) + len(actual)), actual, "--", color="tab:green", label="actual")
     axes.axvline(len(past) - 1, color="grey", linewidth=0.8, linestyle=":")
-    axes.set(xlabel="time step", ylabel="value", title=title)
-    axes.legend()
-    axes.grid(alpha=0.3)
-    return figure
+    return _finish(figure, axes, xlabel="time step", ylabel="value", title=title)

@@ -12,7 +12,7 @@ import numpy as np
 
 from seqforecast.demo import TABLE_HEADER, DemoResult, sine_test_data, table_row
 from seqforecast.inference import predict, prime
-from seqforecast.plotting import _figure, plot_history, plot_predictions
+from seqforecast.plotting import _figure, _finish, plot_history, plot_predictions
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -59,14 +59,13 @@ def _figure_averaging(results: dict[str, DemoResult]) -> Figure:
         if name in results:
             label = "memory-less MLP" if name == "mlp" else "RNN (primed)"
             axes.plot(values[:-1], _next_step(results[name], primed=True), "o", markersize=3, label=label)
-    axes.set(
+    return _finish(
+        figure,
+        axes,
         xlabel="current value",
         ylabel="predicted next value",
         title="Same current value, two possible futures",
     )
-    axes.legend()
-    axes.grid(alpha=0.3)
-    return figure
 
 
 def _figure_leak(results: dict[str, DemoResult]) -> Figure:
@@ -87,14 +86,13 @@ def _figure_leak(results: dict[str, DemoResult]) -> Figure:
         after, _ = predict(model, moved.to(device))
         change = (after - before).abs().reshape(-1).cpu().numpy()[:-1]  # outputs before the changed input
         axes.plot(steps, change[-shown:], "o-", markersize=4, label=label)
-    axes.set(
+    return _finish(
+        figure,
+        axes,
         xlabel="output time step (the changed input is step 64)",
         ylabel="|change of output|",
         title="Change only the last input: outputs before it must not move",
     )
-    axes.legend()
-    axes.grid(alpha=0.3)
-    return figure
 
 
 def _png(figure: Figure, path: Path) -> str:

@@ -64,6 +64,12 @@ def _vector(name: str, values: object, features: int) -> np.ndarray:
     return array
 
 
+def _check_keys(state: object, keys: tuple[str, str]) -> None:
+    if not isinstance(state, dict) or set(state) != set(keys):
+        msg = f"`state` must be a dict with keys {keys[0]!r} and {keys[1]!r}, got {describe(state)}"
+        raise ValueError(msg)
+
+
 class Scaler:
     """Per-feature standardisation: ``(x - mean) / std``, fit on training data only.
 
@@ -139,10 +145,7 @@ class Scaler:
     def from_state_dict(cls, state: dict[str, Any]) -> Scaler:
         """Rebuild a scaler from :meth:`state_dict` output."""
         scaler = cls()
-        given: object = state
-        if not isinstance(given, dict) or set(given) != {"mean", "std"}:
-            msg = f"`state` must be a dict with keys 'mean' and 'std', got {describe(state)}"
-            raise ValueError(msg)
+        _check_keys(state, ("mean", "std"))
         if state["mean"] is not None:
             scaler.mean = _vector("state['mean']", state["mean"], len(state["mean"]))
             scaler.std = _vector("state['std']", state["std"], len(state["mean"]))
@@ -240,10 +243,7 @@ class Differencer:
     @classmethod
     def from_state_dict(cls, state: dict[str, Any]) -> Differencer:
         """Rebuild a differencer from :meth:`state_dict` output."""
-        given: object = state
-        if not isinstance(given, dict) or set(given) != {"first", "last"}:
-            msg = f"`state` must be a dict with keys 'first' and 'last', got {describe(state)}"
-            raise ValueError(msg)
+        _check_keys(state, ("first", "last"))
         differencer = cls()
         if state["first"] is not None:
             differencer.first = _vector("state['first']", state["first"], len(state["first"]))
