@@ -40,10 +40,13 @@ def detach_state(state: State) -> State:
     forecaster's state.
 
     Args:
-        state: ``None``, a tensor, or a tuple of tensors (an LSTM's ``(h, c)``).
+        state: ``None``, a tensor, or a tuple of tensors (an LSTM's ``(h, c)``),
+            of any shape: ``(num_layers, batch, hidden_size)`` for a recurrent
+            network, ``(batch, context_length, input_size)`` for the others.
 
     Returns:
-        The same structure with detached tensors (``None`` stays ``None``).
+        The same structure and shapes with detached tensors (``None`` stays
+        ``None``).
 
     Example:
         >>> import torch, seqforecast as sf
@@ -92,6 +95,11 @@ class Forecaster(Protocol):
 
     The three forecasters of this library satisfy it; so does any
     :class:`torch.nn.Module` that provides these members.
+
+    Example:
+        >>> import seqforecast as sf
+        >>> isinstance(sf.RecurrentForecaster(), sf.Forecaster)
+        True
     """
 
     input_size: int
@@ -130,8 +138,9 @@ class Forecaster(Protocol):
 class BaseForecaster(nn.Module):
     """Shared behaviour of the forecasters: input and state checks, layouts.
 
-    Subclasses implement :meth:`_forward` on batch-first input that has
-    already been validated.
+    Subclasses implement ``_forward`` on input that has already been
+    validated. :class:`RecurrentForecaster`, :class:`FeedForwardForecaster`
+    and :class:`ConvForecaster` are its subclasses.
     """
 
     config_class: ClassVar[type[ForecasterConfig]]
@@ -167,7 +176,17 @@ class BaseForecaster(nn.Module):
             dtype: Dtype of the state (default: the model's).
 
         Returns:
-            The zero state; see the class docstring for its shape.
+            The zero state: ``(num_layers, batch_size, hidden_size)`` for a
+            recurrent network (a pair for an LSTM), ``(batch_size,
+            context_length, input_size)`` for the others (time first when
+            ``batch_first`` is False).
+
+        Example:
+            >>> import seqforecast as sf
+            >>> sf.RecurrentForecaster(num_layers=2, hidden_size=8).init_state(5).shape
+            torch.Size([2, 5, 8])
+            >>> sf.ConvForecaster(kernel_size=3, num_layers=2).init_state(5).shape
+            torch.Size([5, 4, 1])
         """
         check_int("batch_size", batch_size)
         param = self._param()
@@ -199,6 +218,18 @@ class BaseForecaster(nn.Module):
             TypeError: ``x`` is not a floating tensor, or ``state`` has the
                 wrong type.
             ValueError: ``x`` or ``state`` has the wrong shape or device.
+
+        Example:
+            >>> import torch, seqforecast as sf
+            >>> model = sf.RecurrentForecaster(hidden_size=8, num_layers=2)
+            >>> x = torch.randn(4, 10, 1)  # (batch, time, features)
+            >>> y, h = model(x)
+            >>> y.shape, h.shape
+            (torch.Size([4, 10, 1]), torch.Size([2, 4, 8]))
+            >>> y1, h1 = model(x[:, :6])  # the same sequence in two pieces
+            >>> y2, _ = model(x[:, 6:], h1)
+            >>> torch.allclose(torch.cat((y1, y2), dim=1), y, atol=1e-6)
+            True
         """
         x = self._check_input(x)
         batch = x.shape[0] if self.batch_first else x.shape[1]

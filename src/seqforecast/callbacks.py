@@ -23,6 +23,19 @@ class Callback(Protocol):
     """Hooks called by :meth:`Trainer.fit`; subclass and override what you need.
 
     A callback stops training by setting ``trainer.should_stop = True``.
+
+    Example:
+        >>> import seqforecast as sf
+        >>> class StopAfter(sf.Callback):
+        ...     def __init__(self, steps: int) -> None:
+        ...         self.steps = steps
+        ...
+        ...     def on_step_end(self, trainer, step, loss):
+        ...         if step >= self.steps:
+        ...             trainer.should_stop = True
+        >>> trainer = sf.Trainer(sf.FeedForwardForecaster(), device="cpu", callbacks=[StopAfter(5)])
+        >>> trainer.fit(sf.SineStream(), steps=100).steps
+        5
     """
 
     def on_fit_start(self, trainer: Trainer) -> None:

@@ -38,6 +38,14 @@ class Window:
             ``inputs[..., t, :]``.
         reset: ``True`` when this window does not continue the previous one,
             so the carried state must start afresh.
+
+    Example:
+        >>> import torch, seqforecast as sf
+        >>> window = sf.SineStream(seq_length=4).window(0)
+        >>> window.inputs.shape, window.targets.shape, window.reset
+        (torch.Size([1, 4, 1]), torch.Size([1, 4, 1]), True)
+        >>> torch.equal(window.inputs[:, 1:], window.targets[:, :-1])  # targets: one step ahead
+        True
     """
 
     inputs: Tensor

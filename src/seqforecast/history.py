@@ -18,6 +18,17 @@ class TrainingDivergedError(RuntimeError):
     Attributes:
         step: The (0-based, global) step whose loss was not finite.
         loss: That loss.
+        restored_step: The step whose weights were restored.
+
+    Example:
+        >>> import seqforecast as sf
+        >>> infinite = lambda outputs, targets: ((outputs - targets) ** 2).mean() / 0.0
+        >>> trainer = sf.Trainer(sf.FeedForwardForecaster(), loss=infinite, device="cpu")
+        >>> try:
+        ...     trainer.fit(sf.SineStream(), steps=5)
+        ... except sf.TrainingDivergedError as error:
+        ...     print(error.step, error.loss, error.restored_step)
+        0 inf 0
     """
 
     def __init__(self, step: int, loss: float, restored_step: int) -> None:
@@ -41,6 +52,13 @@ class History:
         steps: Number of optimizer steps done.
         seconds: Wall time spent in :meth:`Trainer.fit`.
         interrupted: True when the last ``fit`` was stopped by Ctrl-C.
+
+    Example:
+        >>> import seqforecast as sf
+        >>> trainer = sf.Trainer(sf.FeedForwardForecaster(), device="cpu", log_every=5)
+        >>> history = trainer.fit(sf.SineStream(), steps=10, val_stream=sf.SineStream(num_windows=2))
+        >>> len(history.losses), history.val_steps
+        (10, [5, 10])
     """
 
     losses: list[float] = dataclasses.field(default_factory=list)

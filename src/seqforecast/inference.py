@@ -84,11 +84,17 @@ def prime(model: Forecaster, sequence: object, state: State = None) -> State:
 
     Args:
         model: A forecaster.
-        sequence: Recent history, see the module docstring for shapes.
+        sequence: Recent history: ``(batch, time, features)``
+            (``(time, batch, features)`` for a time-first model),
+            ``(time, features)`` for one series, or ``(time,)`` for one
+            series of a one-feature model.
         state: A state to continue from (default: a fresh start).
 
     Returns:
-        The state after the last step of ``sequence``.
+        The state after the last step of ``sequence``, for a batch of one
+        when ``sequence`` is unbatched: ``(num_layers, batch, hidden_size)``
+        for a recurrent network (an ``(h, c)`` pair for an LSTM),
+        ``(batch, context_length, input_size)`` for the others.
 
     Example:
         >>> import torch, seqforecast as sf
@@ -108,7 +114,10 @@ def predict(model: Forecaster, sequence: object, state: State = None) -> tuple[T
 
     Args:
         model: A forecaster.
-        sequence: Inputs, see the module docstring for shapes.
+        sequence: Inputs: ``(batch, time, features)``
+            (``(time, batch, features)`` for a time-first model),
+            ``(time, features)`` for one series, or ``(time,)`` for one
+            series of a one-feature model.
         state: The state to start from, e.g. from :func:`prime`.
 
     Returns:
@@ -138,7 +147,10 @@ def forecast(model: Forecaster, history: object, horizon: int, state: State = No
 
     Args:
         model: A forecaster with ``output_size == input_size``.
-        history: Observed values, see the module docstring for shapes.
+        history: Observed values: ``(batch, time, features)``
+            (``(time, batch, features)`` for a time-first model),
+            ``(time, features)`` for one series, or ``(time,)`` for one
+            series of a one-feature model.
         horizon: Number of future steps, >= 1.
         state: State before ``history`` (e.g. from :func:`prime` on older data).
 
@@ -209,6 +221,14 @@ class StreamingForecaster:
 
         Returns:
             The forecast, ``(output_size,)`` or ``(batch, output_size)``.
+
+        Example:
+            >>> import torch, seqforecast as sf
+            >>> stream = sf.StreamingForecaster(sf.FeedForwardForecaster(window=3))
+            >>> stream.update(torch.zeros(2, 1)).shape  # two series, one feature each
+            torch.Size([2, 1])
+            >>> stream.state.shape  # the last window - 1 = 2 inputs: (batch, 2, features)
+            torch.Size([2, 2, 1])
         """
         x = as_float_tensor("x_t", x_t, dtype=self._param.dtype, device=self._param.device)
         if x.dim() not in (1, 2) or x.shape[-1] != self.model.input_size:
@@ -223,6 +243,15 @@ class StreamingForecaster:
         return y if x.dim() == 2 else y.squeeze(0)
 
     def reset(self, state: State = None) -> None:
-        """Forget everything seen; start again from ``state`` (default: the initial one)."""
+        """Forget everything seen; start again from ``state`` (default: the initial one).
+
+        Example:
+            >>> import torch, seqforecast as sf
+            >>> stream = sf.StreamingForecaster(sf.RecurrentForecaster())
+            >>> _ = stream.update(torch.tensor([0.5]))
+            >>> stream.reset()
+            >>> stream.steps, stream.state is None
+            (0, True)
+        """
         self.state = self._initial if state is None else state
         self.steps = 0

@@ -357,7 +357,18 @@ _MODEL_CLASSES: dict[str, type[BaseForecaster]] = {
 
 
 def model_from_config(class_name: str, config: Mapping[str, Any]) -> BaseForecaster:
-    """Build a forecaster from its class name and :meth:`config.to_dict()`.
+    """Build a forecaster from its class name and ``model.config.to_dict()``.
+
+    Args:
+        class_name: ``"RecurrentForecaster"``, ``"FeedForwardForecaster"`` or
+            ``"ConvForecaster"``.
+        config: The configuration as a mapping (JSON-ready).
+
+    Returns:
+        A new forecaster with freshly initialised weights.
+
+    Raises:
+        ValueError: Unknown class name or configuration keys.
 
     Example:
         >>> import seqforecast as sf

@@ -136,6 +136,18 @@ class Trainer:
             distributed. Needs a capturable optimizer (the default Adam is
             made capturable).
 
+    Attributes:
+        model: The forecaster being trained.
+        optimizer: The optimizer.
+        device: The device the model and windows are on.
+        state: The state carried out of the last window (detached; ``None``
+            before the first step and with ``stateful=False``). Its shape is
+            the model's state shape for the stream's batch size.
+        history: The cumulative :class:`History` of every ``fit`` call.
+        stream_position: Windows of the current stream consumed so far.
+        should_stop: Set it to True (from a callback) to end ``fit`` after
+            the current step.
+
     Example:
         >>> import torch, seqforecast as sf
         >>> _ = torch.manual_seed(0)
@@ -251,6 +263,17 @@ class Trainer:
             TrainingDivergedError: A loss was NaN or infinite.
             ValueError: Bad ``steps``, ``epochs`` or ``val_every``, or a window
                 whose targets do not match the model's output.
+
+        Example:
+            >>> import seqforecast as sf
+            >>> trainer = sf.Trainer(sf.RecurrentForecaster(hidden_size=8), device="cpu")
+            >>> stream = sf.SineStream(batch_size=4)  # windows (4, 18, 1)
+            >>> trainer.fit(stream, steps=10).steps
+            10
+            >>> trainer.state.shape  # carried out of window 9: (num_layers, batch, hidden_size)
+            torch.Size([3, 4, 8])
+            >>> trainer.fit(stream, steps=5).steps  # the same stream: continues at window 10
+            15
         """
         total = self._resolve_steps(stream, steps, epochs)
         self.val_every = None
@@ -471,6 +494,15 @@ class Trainer:
 
         Keyword arguments (``scaler``, ``differencer``, ``metadata``) go to
         :func:`seqforecast.save`.
+
+        Example:
+            >>> import pathlib, tempfile, seqforecast as sf
+            >>> path = pathlib.Path(tempfile.mkdtemp()) / "run.safetensors"
+            >>> trainer = sf.Trainer(sf.FeedForwardForecaster(), device="cpu", seed=0)
+            >>> _ = trainer.fit(sf.SineStream(), steps=5)
+            >>> trainer.save_checkpoint(path, metadata={"data": "sine"})
+            >>> sf.load(path).metadata
+            {'data': 'sine'}
         """
         state = self.state_dict()  # collective: every rank takes part
         if self.distribution.is_main:
@@ -514,6 +546,20 @@ class Trainer:
         Raises:
             CheckpointError: The file is invalid or holds no trainer state.
             ValueError: The loss or optimizer cannot be rebuilt without help.
+
+        Example:
+            >>> import pathlib, tempfile, torch, seqforecast as sf
+            >>> path = pathlib.Path(tempfile.mkdtemp()) / "run.safetensors"
+            >>> _ = torch.manual_seed(0)
+            >>> whole = sf.Trainer(sf.FeedForwardForecaster(), device="cpu", seed=0)
+            >>> _ = whole.fit(sf.SineStream(), steps=10)
+            >>> _ = torch.manual_seed(0)
+            >>> first = sf.Trainer(sf.FeedForwardForecaster(), device="cpu", seed=0)
+            >>> _ = first.fit(sf.SineStream(), steps=6)
+            >>> first.save_checkpoint(path)
+            >>> resumed = sf.Trainer.resume(path, device="cpu")
+            >>> resumed.fit(sf.SineStream(), steps=4).losses == whole.history.losses
+            True
         """
         saved = checkpoint.load(path, device="cpu")  # the trainer moves it to its device
         if saved.trainer_state is None:

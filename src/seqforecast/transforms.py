@@ -124,7 +124,18 @@ class Scaler:
         return result
 
     def inverse_transform(self, data: ArrayT) -> ArrayT:
-        """Undo :meth:`transform`; same kind and shape out."""
+        """Undo :meth:`transform`; same kind and shape out.
+
+        Example:
+            >>> import torch, seqforecast as sf
+            >>> series = torch.tensor([[1.0, 10.0], [3.0, 30.0]])  # (time, features)
+            >>> scaler = sf.Scaler().fit(series)
+            >>> scaler.transform(series)
+            tensor([[-1., -1.],
+                    [ 1.,  1.]])
+            >>> torch.equal(scaler.inverse_transform(scaler.transform(series)), series)
+            True
+        """
         array = _to_numpy("data", data, max_dim=3)
         mean, std = self._fitted(array)
         result: ArrayT = _like((array.reshape(-1, mean.shape[0]) * std + mean).reshape(array.shape), data)
@@ -215,6 +226,13 @@ class Differencer:
 
         Returns:
             ``[anchor, anchor + cumsum(diffs)]``, the same kind as ``diffs``.
+
+        Example:
+            >>> import numpy as np, seqforecast as sf
+            >>> d = sf.Differencer()
+            >>> diffs = d.fit_transform(np.array([1.0, 3.0, 6.0]))  # (3,) -> (2,)
+            >>> d.inverse_transform(diffs)
+            array([1., 3., 6.])
         """
         array = _to_numpy("diffs", diffs)
         start = self._anchor(self.first, array) if anchor is None else np.asarray(anchor, dtype=np.float64)
