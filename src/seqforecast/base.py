@@ -108,7 +108,7 @@ class Forecaster(Protocol):
 
     @property
     def context_length(self) -> int | None:
-        """Inputs the model remembers (``None``: unbounded, as in an RNN)."""
+        """How many past inputs the model remembers, or ``None`` for unbounded memory (an RNN)."""
         ...
 
     @property

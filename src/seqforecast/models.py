@@ -137,7 +137,7 @@ class RecurrentForecaster(BaseForecaster):
 
     @property
     def context_length(self) -> int | None:
-        """``None``: a recurrent network's memory is unbounded."""
+        """Always ``None``, as a recurrent network's memory is unbounded."""
         return None
 
     def _expected_state_shapes(self, batch: int) -> tuple[tuple[int, ...], ...]:
@@ -252,7 +252,7 @@ class FeedForwardForecaster(_ContextForecaster):
 
     @property
     def context_length(self) -> int:
-        """``window - 1``: the inputs remembered besides the current one."""
+        """The inputs remembered besides the current one, ``window - 1``."""
         return int(self.config.window) - 1
 
     def _forward_full(self, full: Tensor) -> Tensor:
@@ -339,7 +339,7 @@ class ConvForecaster(_ContextForecaster):
 
     @property
     def context_length(self) -> int:
-        """``(kernel_size - 1) * sum(dilations)``: the receptive field minus one."""
+        """The receptive field minus one, ``(kernel_size - 1) * sum(dilations)``."""
         return (int(self.config.kernel_size) - 1) * sum(self.dilations)
 
     def _forward_full(self, full: Tensor) -> Tensor:
