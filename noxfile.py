@@ -52,6 +52,22 @@ def typecheck(session: nox.Session) -> None:
 
 
 @nox.session
+def docs(session: nox.Session) -> None:
+    """Build the HTML documentation, run its doctests and check its local links.
+
+    Warnings are errors and references are checked (nitpicky); the example
+    gallery runs. SEQFORECAST_DOCS_INTERSPHINX=1 also links to the Python,
+    NumPy, PyTorch and Matplotlib documentation (needs the network). Extra
+    arguments go to the HTML build.
+    """
+    _install(session, "docs")
+    common = ["-n", "-W", "--keep-going", "-d", "docs/_build/doctrees", "docs"]
+    session.run("sphinx-build", "-b", "html", *common, "docs/_build/html", *session.posargs)
+    session.run("sphinx-build", "-b", "doctest", *common, "docs/_build/doctest")
+    session.run("python", "docs/check_links.py", "docs/_build/html")
+
+
+@nox.session
 def build(session: nox.Session) -> None:
     """Build the sdist and wheel into dist/."""
     session.install("build")
