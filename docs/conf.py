@@ -89,6 +89,7 @@ EXTERNAL_CLASSES = [
     "torch.dtype",
     "torch.nn.Module",
     "torch.nn.modules.module.Module",
+    "torch.nn.parallel.DistributedDataParallel",
     "torch.optim.Optimizer",
     "torch.optim.optimizer.Optimizer",
     # Matplotlib ("Figure": seqforecast.plotting imports it for type checking only)
