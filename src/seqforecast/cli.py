@@ -103,8 +103,8 @@ def _build_model(
     )
 
 
-def _add_model_options(parser: argparse.ArgumentParser, *, layers: int) -> None:
-    parser.add_argument("--model", choices=MODELS, default="lstm", help="forecaster family (default lstm)")
+def _add_model_options(parser: argparse.ArgumentParser, *, model: str, layers: int) -> None:
+    parser.add_argument("--model", choices=MODELS, default=model, help=f"forecaster family (default {model})")
     parser.add_argument(
         "--hidden-size", type=_positive_int, default=32, help="width of hidden layers or channels (default 32)"
     )
@@ -349,7 +349,7 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     train.add_argument("data", help="CSV file (with or without a header)")
     train.add_argument("--column", type=_column, help="column name or 0-based index (default: every column)")
-    _add_model_options(train, layers=2)
+    _add_model_options(train, model="lstm", layers=2)
     train.add_argument("--seq-length", type=_positive_int, default=32, help="time steps per window (default 32)")
     train.add_argument("--batch-size", type=_positive_int, default=8, help="contiguous lanes of the series (default 8)")
     length = train.add_mutually_exclusive_group()
@@ -395,8 +395,7 @@ def _build_parser() -> argparse.ArgumentParser:
         help="print the shape of every stage of a forward pass",
         description="Print the shape and meaning of every stage of a forecaster's forward pass.",
     )
-    _add_model_options(shapes, layers=3)
-    shapes.set_defaults(model="rnn")
+    _add_model_options(shapes, model="rnn", layers=3)
     shapes.add_argument("--batch-size", type=_positive_int, default=1, help="series in the batch (default 1)")
     shapes.add_argument("--seq-length", type=_positive_int, default=8, help="time steps (default 8)")
     shapes.add_argument("--input-size", type=_positive_int, default=1, help="features per step (default 1)")

@@ -198,7 +198,7 @@ class Trainer:
         self.model = model
         self.module = cast("nn.Module", model)
         self.module.to(self.device)
-        self._train_step_module = self.distribution.wrap(self.module, self.device)
+        self._train_step_module: Any = self.module  # DDP-wrapped during a distributed fit
         graphs = bool(cuda_graphs) and self.device.type == "cuda" and not self.distribution.enabled
         if graphs and optimizer is not None and not optimizer.defaults.get("capturable", False):
             msg = "`cuda_graphs=True` needs a capturable optimizer, e.g. torch.optim.Adam(params, capturable=True)"
@@ -291,6 +291,9 @@ class Trainer:
             callback.on_fit_start(self)
         self._bar = self._progress_bar(total)
         started = time.perf_counter()
+        # DDP lives for one fit: released while the process group is alive, its
+        # teardown cannot meet the group's own at interpreter exit
+        self._train_step_module = self.distribution.wrap(self.module, self.device)
         try:
             with _DeferredInterrupt() as interrupt:
                 self._loop(windows, val_stream, interrupt)
@@ -298,6 +301,7 @@ class Trainer:
         except KeyboardInterrupt:
             self.history.interrupted = True
         finally:
+            self._train_step_module = self.module
             self.history.seconds += time.perf_counter() - started
             if self._bar is not None:
                 self._bar.close()
