@@ -208,6 +208,7 @@ class StreamingForecaster:
 
     def __init__(self, model: Forecaster, state: State = None) -> None:
         self.model = check_forecaster(model)
+        self._module = cast("nn.Module", model)
         self._initial = state
         self.state: State = state
         self.steps = 0
@@ -236,8 +237,17 @@ class StreamingForecaster:
             raise ValueError(msg)
         batch = x if x.dim() == 2 else x.unsqueeze(0)  # (B, F)
         step = batch.unsqueeze(1 if self.model.batch_first else 0)  # (B, 1, F) or (1, B, F)
-        with _inference(self.model):
-            y, self.state = self.model(step, self.state)
+        # The work of _inference without its per-call costs (this runs once per observation):
+        # the model was checked in __init__, and its mode is only switched if it is training.
+        was_training = self._module.training
+        if was_training:
+            self._module.eval()
+        try:
+            with torch.no_grad():
+                y, self.state = self.model(step, self.state)
+        finally:
+            if was_training:
+                self._module.train()
         self.steps += 1
         y = y.squeeze(1 if self.model.batch_first else 0)  # (B, output_size)
         return y if x.dim() == 2 else y.squeeze(0)
