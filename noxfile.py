@@ -1,4 +1,4 @@
-"""Development sessions: ``nox -s lint typecheck tests build`` (see README)."""
+"""Development sessions: ``nox -s lint typecheck tests build`` and ``nox -s bench`` (see README)."""
 
 from __future__ import annotations
 
@@ -14,9 +14,9 @@ nox.options.reuse_existing_virtualenvs = True
 TORCH_SPEC = os.environ.get("TORCH_SPEC", "torch")
 
 
-def _install(session: nox.Session, extras: str) -> None:
+def _install(session: nox.Session, extras: str = "") -> None:
     session.install(TORCH_SPEC)
-    session.install("-e", f".[{extras}]")
+    session.install("-e", f".[{extras}]" if extras else ".")
 
 
 @nox.session
@@ -34,6 +34,17 @@ def tests_cuda(session: nox.Session) -> None:
     if "True" not in str(available):
         session.skip("CUDA is not available on this machine")
     session.run("python", "-m", "pytest", "-m", "cuda", *session.posargs)
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """The benchmark suite (python -m benchmarks); ``nox -s bench -- --quick`` for a short run.
+
+    Arguments after ``--`` go to ``python -m benchmarks`` (``--help`` lists them).
+    Results land in benchmarks/results/ as Markdown and JSON.
+    """
+    _install(session)
+    session.run("python", "-m", "benchmarks", *session.posargs)
 
 
 @nox.session

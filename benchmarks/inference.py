@@ -1,0 +1,115 @@
+"""Inference: how ``forecast`` scales with the horizon, and the cost of a streaming update."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+from torch import Tensor
+
+import seqforecast as sf
+from benchmarks.baselines import HandCausalConv, HandRecurrent, HandState
+from benchmarks.report import Row
+from benchmarks.timing import Timer, interleaved, summarize
+
+__all__ = ["MODELS", "forecast_row", "streaming_row"]
+
+FORECAST_TARGET = 2.2
+STREAMING_TARGET = 1.5
+
+MODELS: dict[str, Callable[[], sf.BaseForecaster]] = {
+    "notebook RNN": sf.RecurrentForecaster,
+    "LSTM": lambda: sf.RecurrentForecaster(cell="lstm"),
+    "causal CNN": sf.ConvForecaster,
+}
+
+
+def _model(name: str, device: torch.device) -> sf.BaseForecaster:
+    torch.manual_seed(0)
+    model = MODELS[name]().to(device)
+    model.eval()
+    return model
+
+
+def forecast_row(name: str, horizon: int, device: torch.device, *, repeats: int) -> Row:
+    """``forecast`` time for ``2 * horizon`` steps over ``horizon`` steps (linear cost gives 2)."""
+    model = _model(name, device)
+    history = torch.sin(torch.linspace(0.0, 12.0, 32, device=device))
+    sf.forecast(model, history, horizon)  # warm-up
+
+    def run(steps: int) -> Callable[[], float]:
+        def timed() -> float:
+            with Timer(device) as timer:
+                sf.forecast(model, history, steps)
+            return timer.seconds
+
+        return timed
+
+    paired = interleaved(run(horizon), run(2 * horizon), repeats)
+    stats = summarize(paired.ratios)
+    base, cand = summarize(paired.baseline).median, summarize(paired.candidate).median
+    return Row(
+        group="forecast",
+        name=f"{name}, H = {horizon}",
+        device=device.type,
+        figure="t(2H) / t(H)",
+        stats=stats,
+        target=f"≤ {FORECAST_TARGET:.1f}",
+        passed=stats.median <= FORECAST_TARGET,
+        context=f"{cand * 1e3:.3g} vs {base * 1e3:.3g} ms",
+        details={"horizon": horizon, "seconds_h": paired.baseline, "seconds_2h": paired.candidate},
+    )
+
+
+def _bare_step(model: sf.BaseForecaster) -> Callable[[Tensor, HandState], tuple[Tensor, HandState]]:
+    """One step of the forecaster's own torch modules, with none of the library around them."""
+    if isinstance(model, sf.RecurrentForecaster):
+        return HandRecurrent(model.rnn, model.head)
+    if isinstance(model, sf.ConvForecaster):
+        return HandCausalConv(model.convs, model.head, model.context_length, model.config.negative_slope)
+    msg = f"no bare step for {type(model).__name__}"
+    raise TypeError(msg)
+
+
+def streaming_row(name: str, device: torch.device, *, repeats: int, calls: int) -> Row:
+    """``StreamingForecaster.update`` on one value over a bare call of the model's modules on ``(1, 1, 1)``."""
+    model = _model(name, device)
+    bare = _bare_step(model)
+    priming = torch.sin(torch.linspace(0.0, 3.0, 32, device=device))
+    primed = sf.prime(model, priming)
+    streaming = sf.StreamingForecaster(model, primed)
+    values = torch.sin(torch.linspace(3.0, 6.0, calls, device=device))
+    points = [values[i : i + 1] for i in range(calls)]  # (1,): one series, one feature
+    steps = [p.reshape(1, 1, 1) for p in points]
+    state: list[HandState] = [primed]
+
+    def by_hand() -> float:
+        carried = state[0]
+        with Timer(device) as timer, torch.no_grad():
+            for x in steps:
+                _, carried = bare(x, carried)
+        state[0] = carried
+        return timer.seconds / calls
+
+    def update() -> float:
+        with Timer(device) as timer:
+            for x in points:
+                streaming.update(x)
+        return timer.seconds / calls
+
+    by_hand()
+    update()
+    paired = interleaved(by_hand, update, repeats)
+    stats = summarize(paired.ratios)
+    base, cand = summarize(paired.baseline).median, summarize(paired.candidate).median
+    return Row(
+        group="streaming",
+        name=f"{name}, one step",
+        device=device.type,
+        figure="update / bare module call",
+        stats=stats,
+        target=f"≤ {STREAMING_TARGET:.1f}",
+        passed=stats.median <= STREAMING_TARGET,
+        context=f"{cand * 1e6:.3g} vs {base * 1e6:.3g} µs a step",
+        details={"calls": calls, "bare_seconds": paired.baseline, "update_seconds": paired.candidate},
+    )

@@ -1,0 +1,181 @@
+"""The suite: which benchmarks run, how long, on which devices; the command line."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import functools
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import torch
+
+from benchmarks import accuracy, inference, startup, step_time
+from benchmarks.report import Row, environment, to_markdown, write
+
+__all__ = ["GROUPS", "Settings", "main", "run"]
+
+GROUPS = ("step", "accuracy", "import", "forecast", "streaming")
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """How much of each benchmark to run."""
+
+    step_repeats: int = 9
+    step_budget: float = 0.25  # seconds of training a repeat, each side
+    seeds: int = 5
+    score_every: int = 1
+    library_max_steps: int = 400
+    notebook_max_steps: int = 3000
+    import_repeats: int = 15
+    forecast_repeats: int = 7
+    horizons: tuple[int, ...] = (256, 1024)
+    streaming_repeats: int = 9
+    streaming_calls: int = 400
+
+
+FULL = Settings()
+QUICK = Settings(
+    step_repeats=3,
+    step_budget=0.05,
+    seeds=2,
+    notebook_max_steps=1500,
+    import_repeats=3,
+    forecast_repeats=3,
+    streaming_repeats=3,
+    streaming_calls=100,
+)
+
+
+def _jobs(settings: Settings, device: torch.device, groups: Sequence[str]) -> list[Callable[[], Row]]:
+    """The benchmarks to run on ``device``, in order, each a thunk returning its row."""
+    s = settings
+    jobs: list[Callable[[], Row]] = []
+    if "step" in groups:
+        jobs += [
+            functools.partial(step_time.step_row, case, device, repeats=s.step_repeats, budget=s.step_budget)
+            for case in step_time.CASES
+        ]
+        jobs.append(lambda: step_time.notebook_step_row(device, repeats=s.step_repeats, budget=s.step_budget))
+    if "accuracy" in groups:
+        jobs.append(
+            lambda: accuracy.accuracy_row(
+                accuracy.RECOMMENDED,
+                device,
+                seeds=s.seeds,
+                every=s.score_every,
+                library_max_steps=s.library_max_steps,
+                notebook_max_steps=s.notebook_max_steps,
+            )
+        )
+    if "import" in groups and device.type == "cpu":  # once, whatever the devices
+        jobs.append(lambda: startup.import_row(repeats=s.import_repeats))
+    if "forecast" in groups:
+        jobs += [
+            functools.partial(inference.forecast_row, name, horizon, device, repeats=s.forecast_repeats)
+            for name in inference.MODELS
+            for horizon in s.horizons
+        ]
+    if "streaming" in groups:
+        jobs += [
+            functools.partial(
+                inference.streaming_row, name, device, repeats=s.streaming_repeats, calls=s.streaming_calls
+            )
+            for name in inference.MODELS
+        ]
+    return jobs
+
+
+def run(
+    settings: Settings, devices: Sequence[torch.device], groups: Sequence[str], *, verbose: bool = True
+) -> list[Row]:
+    """Run the selected benchmarks on each device; return their rows."""
+    rows: list[Row] = []
+    for device in devices:
+        for job in _jobs(settings, device, groups):
+            started = time.perf_counter()
+            row = job()
+            rows.append(row)
+            if verbose:
+                seconds = time.perf_counter() - started
+                met = "" if row.passed is None else ("  ok" if row.passed else "  MISSED")
+                print(
+                    f"[{seconds:5.1f} s] {row.device:4} {row.group}: {row.name}: {row.figure} "
+                    f"{row.stats.median:.3g} (IQR {row.stats.q1:.3g}-{row.stats.q3:.3g}){met}",
+                    file=sys.stderr,
+                    flush=True,
+                )
+    return rows
+
+
+def _devices(choice: str) -> list[torch.device]:
+    cuda = torch.cuda.is_available()
+    if choice == "cpu":
+        return [torch.device("cpu")]
+    if choice == "cuda":
+        if not cuda:
+            msg = "--device cuda: CUDA is not available on this machine"
+            raise SystemExit(msg)
+        return [torch.device("cuda")]
+    return [torch.device("cpu")] + ([torch.device("cuda")] if cuda else [])
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks",
+        description="Time seqforecast against hand-written PyTorch and the teaching notebook. "
+        "Every figure is a ratio of two timings taken side by side in this run.",
+    )
+    parser.add_argument("--quick", action="store_true", help="a short run with few repeats (about a minute)")
+    parser.add_argument(
+        "--device",
+        choices=("auto", "cpu", "cuda"),
+        default="auto",
+        help="auto (default): the CPU, and CUDA too when it is available",
+    )
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        choices=GROUPS,
+        default=list(GROUPS),
+        metavar="GROUP",
+        help=f"run only these groups: {', '.join(GROUPS)}",
+    )
+    parser.add_argument(
+        "--threads", type=int, default=None, help="torch CPU threads (default: torch's choice, usually the core count)"
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="where to write STEM.json and STEM.md (default: benchmarks/results/full or .../quick)",
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the suite; print the Markdown table; write JSON and Markdown. Returns 0."""
+    args = _parser().parse_args(argv)
+    if args.threads is not None:
+        if args.threads < 1:
+            msg = f"--threads must be at least 1, got {args.threads}"
+            raise SystemExit(msg)
+        torch.set_num_threads(args.threads)
+    mode = "quick" if args.quick else "full"
+    settings = QUICK if args.quick else FULL
+    devices = _devices(args.device)
+    started = time.perf_counter()
+    rows = run(settings, devices, args.only)
+    env = environment(mode)
+    env["seconds"] = round(time.perf_counter() - started, 1)
+    env["devices"] = [d.type for d in devices]
+    extra = {"settings": dataclasses.asdict(settings), "recommended": accuracy.RECOMMENDED.describe()}
+    stem = args.out if args.out is not None else RESULTS / mode
+    json_path, md_path = write(rows, env, extra, stem)
+    print(to_markdown(rows, env))
+    print(f"wrote {json_path} and {md_path} in {env['seconds']:.0f} s", file=sys.stderr)
+    return 0

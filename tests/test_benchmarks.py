@@ -1,0 +1,108 @@
+"""The benchmark suite measures what it says: its baselines compute what the library computes."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import torch
+
+import seqforecast as sf
+from benchmarks import suite
+from benchmarks.baselines import NotebookLoop, hand_network, hand_train, notebook_primed_mse, prebuilt_windows
+from benchmarks.report import environment, write
+from benchmarks.timing import interleaved, summarize
+from seqforecast.demo import next_step_mse, sine_test_data
+
+MODELS: dict[str, Callable[[], sf.BaseForecaster]] = {
+    "rnn": sf.RecurrentForecaster,
+    "lstm": lambda: sf.RecurrentForecaster(cell="lstm", hidden_size=8, num_layers=2),
+    "conv": lambda: sf.ConvForecaster(channels=8, head_hidden=8, dilation_base=2),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MODELS))
+def test_hand_written_loop_trains_the_same_network_as_the_trainer(name: str) -> None:
+    model = MODELS[name]()
+    net = hand_network(model)
+    windows = prebuilt_windows(batch_size=3, count=4, device=torch.device("cpu"))
+    hand_train(net, torch.optim.Adam(net.parameters(), lr=0.01), windows, None)
+    stream = [sf.Window(x, y, reset=k == 0) for k, (x, y) in enumerate(windows)]
+    sf.Trainer(model, lr=0.01, device="cpu").fit(stream, steps=len(stream))
+    for mine, theirs in zip(model.parameters(), net.parameters(), strict=True):
+        torch.testing.assert_close(mine, theirs, rtol=1e-5, atol=1e-6)
+
+
+def test_notebook_loop_trains_on_the_library_sine_windows() -> None:
+    loop = NotebookLoop(torch.device("cpu"), seed=0)
+    inputs: list[torch.Tensor] = []
+    original = loop.net.forward
+
+    def spy(x: torch.Tensor, hidden: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor]:
+        inputs.append(x.clone())
+        return original(x, hidden)
+
+    loop.net.forward = spy  # type: ignore[method-assign]
+    loop.train(3)
+    stream = sf.SineStream()
+    for k, x in enumerate(inputs):
+        torch.testing.assert_close(x, stream.window(k).inputs)
+    assert len(loop.losses) == 3
+
+
+def test_notebook_score_is_the_library_score() -> None:
+    loop = NotebookLoop(torch.device("cpu"), seed=0)
+    loop.train(20)
+    model = sf.RecurrentForecaster()
+    state = {k.replace("fc.", "head."): v for k, v in loop.net.state_dict().items()}
+    model.load_state_dict(state)
+    priming, test = sine_test_data()
+    expected = next_step_mse(model, test, sf.prime(model, priming))
+    assert notebook_primed_mse(loop.net, torch.device("cpu")) == pytest.approx(expected, rel=1e-5)
+
+
+def test_summaries_and_interleaving() -> None:
+    stats = summarize([3.0, 1.0, 2.0, 10.0])
+    assert (stats.median, stats.low, stats.high, stats.n) == (2.5, 1.0, 10.0, 4)
+    assert stats.q1 == pytest.approx(1.75)
+    calls: list[str] = []
+
+    def baseline() -> float:
+        calls.append("b")
+        return 1.0
+
+    def candidate() -> float:
+        calls.append("c")
+        return 2.0
+
+    paired = interleaved(baseline, candidate, repeats=3)
+    assert calls == ["b", "c", "c", "b", "b", "c"]
+    assert paired.ratios == [2.0, 2.0, 2.0]
+    with pytest.raises(ValueError, match="at least one"):
+        summarize([])
+
+
+def test_a_tiny_run_writes_a_table_and_strict_json(tmp_path: Path) -> None:
+    tiny = suite.Settings(
+        step_repeats=1,
+        step_budget=1e-6,
+        seeds=1,
+        library_max_steps=2,
+        notebook_max_steps=2,
+        forecast_repeats=1,
+        horizons=(3,),
+        streaming_repeats=1,
+        streaming_calls=3,
+    )
+    groups = [g for g in suite.GROUPS if g != "import"]  # import time needs fresh interpreters: slow
+    rows = suite.run(tiny, [torch.device("cpu")], groups, verbose=False)
+    assert {row.group for row in rows} == {"training step", "time to accuracy", "forecast", "streaming"}
+    assert all(math.isfinite(row.stats.median) for row in rows if row.group != "time to accuracy")
+    json_path, md_path = write(rows, environment("test"), {}, tmp_path / "out")
+    data = json.loads(json_path.read_text(encoding="utf-8"), parse_constant=pytest.fail)
+    assert len(data["rows"]) == len(rows)
+    table = md_path.read_text(encoding="utf-8")
+    assert table.count("\n| ") == len(rows) + 1  # header and one line a row
