@@ -163,7 +163,13 @@ class BaseForecaster(nn.Module):
         raise NotImplementedError
 
     def _param(self) -> Tensor:
-        return next(self.parameters())
+        """The first parameter, whose device and dtype are the model's.
+
+        The same as ``next(self.parameters())``, found without its chain of
+        generators: every forward pass asks for it, so its cost is per step.
+        """
+        found = _first_parameter(self)
+        return found if found is not None else next(self.parameters())
 
     def init_state(
         self, batch_size: int, device: torch.device | str | None = None, dtype: torch.dtype | None = None
@@ -269,6 +275,19 @@ class BaseForecaster(nn.Module):
         if state is None:
             return
         expected = self._expected_state_shapes(batch)
+        given: object = state  # what the caller passed, whatever its annotation says
+        if isinstance(given, Tensor):  # the common cases are accepted at once; anything else is diagnosed below
+            if len(expected) == 1 and given.shape == expected[0] and given.device == device:
+                return
+        elif (
+            isinstance(given, tuple)
+            and len(given) == len(expected)
+            and all(
+                isinstance(t, Tensor) and t.shape == e and t.device == device
+                for t, e in zip(given, expected, strict=True)
+            )
+        ):
+            return
         tensors: object = (state,) if isinstance(state, Tensor) else state
         want = expected[0] if len(expected) == 1 else expected
         if not isinstance(tensors, tuple) or not all(isinstance(t, Tensor) for t in tensors):
@@ -286,6 +305,19 @@ class BaseForecaster(nn.Module):
             if t.device != device:
                 msg = f"`state` is on {t.device} but the input is on {device}"
                 raise ValueError(msg)
+
+
+def _first_parameter(module: nn.Module) -> Tensor | None:
+    """The first parameter in ``module.parameters()`` order (depth first), or None."""
+    for param in module._parameters.values():
+        if param is not None:
+            return param
+    for child in module._modules.values():
+        if child is not None:
+            found = _first_parameter(child)
+            if found is not None:
+                return found
+    return None
 
 
 def check_forecaster(value: object) -> Forecaster:

@@ -235,8 +235,8 @@ class StreamingForecaster:
         if x.dim() not in (1, 2) or x.shape[-1] != self.model.input_size:
             msg = f"`x_t` must have shape ({self.model.input_size},) or (batch, {self.model.input_size}), got shape {tuple(x.shape)}"
             raise ValueError(msg)
-        batch = x if x.dim() == 2 else x.unsqueeze(0)  # (B, F)
-        step = batch.unsqueeze(1 if self.model.batch_first else 0)  # (B, 1, F) or (1, B, F)
+        batch, features = (1 if x.dim() == 1 else x.shape[0]), x.shape[-1]
+        step = x.reshape((batch, 1, features) if self.model.batch_first else (1, batch, features))
         # The work of _inference without its per-call costs (this runs once per observation):
         # the model was checked in __init__, and its mode is only switched if it is training.
         was_training = self._module.training
@@ -249,8 +249,7 @@ class StreamingForecaster:
             if was_training:
                 self._module.train()
         self.steps += 1
-        y = y.squeeze(1 if self.model.batch_first else 0)  # (B, output_size)
-        return y if x.dim() == 2 else y.squeeze(0)
+        return y.reshape(y.shape[-1]) if x.dim() == 1 else y.reshape(batch, y.shape[-1])  # drop the time axis
 
     def reset(self, state: State = None) -> None:
         """Forget everything seen; start again from ``state`` (default: the initial one).

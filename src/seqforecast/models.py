@@ -175,7 +175,8 @@ class _ContextForecaster(BaseForecaster):
         else:
             past = cast("Tensor", state)
             past = past if self.batch_first else past.transpose(0, 1)
-            past = past.to(x.dtype)
+            if past.dtype != x.dtype:
+                past = past.to(x.dtype)
         full = torch.cat((past, x), dim=1) if context else x  # (B, context + T, F)
         y = self._forward_full(full)  # (B, T, output_size)
         new_state = full[:, full.shape[1] - context :]  # (B, context, F)
@@ -242,6 +243,7 @@ class FeedForwardForecaster(_ContextForecaster):
         self.input_size = config.input_size
         self.output_size = config.output_size
         self.batch_first = config.batch_first
+        self._context = config.window - 1  # read on every forward pass
         layers: list[nn.Module] = []
         width = config.window * config.input_size
         for size in sizes:
@@ -253,7 +255,7 @@ class FeedForwardForecaster(_ContextForecaster):
     @property
     def context_length(self) -> int:
         """The inputs remembered besides the current one, ``window - 1``."""
-        return int(self.config.window) - 1
+        return self._context
 
     def _forward_full(self, full: Tensor) -> Tensor:
         window = self.config.window
@@ -327,6 +329,7 @@ class ConvForecaster(_ContextForecaster):
         self.output_size = config.output_size
         self.batch_first = config.batch_first
         self.dilations: tuple[int, ...] = tuple(int(config.dilation_base**i) for i in range(config.num_layers))
+        self._context = (config.kernel_size - 1) * sum(self.dilations)  # read on every forward pass
         self.convs = nn.ModuleList(
             nn.Conv1d(config.input_size if i == 0 else config.channels, config.channels, config.kernel_size, dilation=d)
             for i, d in enumerate(self.dilations)
@@ -340,7 +343,7 @@ class ConvForecaster(_ContextForecaster):
     @property
     def context_length(self) -> int:
         """The receptive field minus one, ``(kernel_size - 1) * sum(dilations)``."""
-        return (int(self.config.kernel_size) - 1) * sum(self.dilations)
+        return self._context
 
     def _forward_full(self, full: Tensor) -> Tensor:
         h = full.transpose(1, 2)  # (B, F, context + T)
