@@ -24,7 +24,8 @@ from seqforecast.series import series_tensor
 
 __all__ = ["ArrayStream", "SineStream", "Window"]
 
-_CHUNK = 256  # windows generated per device operation in SineStream
+_FIRST_CHUNK = 8  # windows SineStream generates at once at first; doubling up to _CHUNK
+_CHUNK = 256
 
 
 @dataclasses.dataclass(frozen=True)
@@ -193,12 +194,14 @@ class SineStream:
         check_int("start", start, minimum=0)
         stop = self.num_windows
         k = start
+        size = _FIRST_CHUNK  # small at first, so that a short fit() does not build windows it never uses
         while stop is None or k < stop:
-            count = _CHUNK if stop is None else min(_CHUNK, stop - k)
+            count = size if stop is None else min(size, stop - k)
             chunk = self._chunk(k, count)
             for i in range(count):
                 yield self._window_from(chunk[i], k + i)
             k += count
+            size = min(2 * size, _CHUNK)
 
     def __iter__(self) -> Iterator[Window]:
         return self.windows()
