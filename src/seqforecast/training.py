@@ -368,7 +368,7 @@ class Trainer:
         """:meth:`_step`, refusing a non-finite loss before it changes any weight (CPU)."""
         out, new_state = self._train_step_module(x, state)
         loss = self.loss_fn(out, y)
-        if not bool(torch.isfinite(loss)):
+        if not math.isfinite(loss.item()):  # a read on the CPU, no kernel
             self._diverged(loss)
         self._backward_and_step(loss)
         return loss.detach(), new_state
