@@ -20,7 +20,7 @@ from benchmarks.baselines import HandState, NotebookLoop, hand_network, hand_tra
 from benchmarks.report import Row
 from benchmarks.timing import Timer, interleaved, summarize
 
-__all__ = ["CASES", "StepCase", "notebook_step_row", "step_row"]
+__all__ = ["CASES", "CUDA_CASES", "StepCase", "notebook_step_row", "step_row"]
 
 TARGET = 1.10
 
@@ -32,6 +32,7 @@ class StepCase:
     name: str
     build: Callable[[], sf.BaseForecaster]
     batch_size: int
+    cuda_graphs: bool = False  # Trainer(cuda_graphs=True): CUDA only
 
 
 CASES = (
@@ -41,6 +42,12 @@ CASES = (
     StepCase("LSTM, batch 64", lambda: sf.RecurrentForecaster(cell="lstm"), 64),
     StepCase("causal CNN, batch 1", sf.ConvForecaster, 1),
     StepCase("causal CNN, batch 64", sf.ConvForecaster, 64),
+)
+
+CUDA_CASES = (  # the same steps replayed as CUDA graphs (the hand-written loop stays plain)
+    StepCase("notebook RNN, batch 64, CUDA graphs", sf.RecurrentForecaster, 64, cuda_graphs=True),
+    StepCase("LSTM, batch 64, CUDA graphs", lambda: sf.RecurrentForecaster(cell="lstm"), 64, cuda_graphs=True),
+    StepCase("causal CNN, batch 64, CUDA graphs", sf.ConvForecaster, 64, cuda_graphs=True),
 )
 
 
@@ -55,7 +62,7 @@ def step_row(case: StepCase, device: torch.device, *, repeats: int, budget: floa
     model = case.build()
     net = hand_network(model).to(device)
     optimizer = torch.optim.Adam(net.parameters(), lr=0.01)
-    trainer = sf.Trainer(model, lr=0.01, device=device, seed=0)
+    trainer = sf.Trainer(model, lr=0.01, device=device, seed=0, cuda_graphs=case.cuda_graphs)
     stream = sf.SineStream(batch_size=case.batch_size, device=device, seed=0)
 
     warm = prebuilt_windows(case.batch_size, 10, device)

@@ -58,7 +58,7 @@ def _jobs(settings: Settings, device: torch.device, groups: Sequence[str]) -> li
     if "step" in groups:
         jobs += [
             functools.partial(step_time.step_row, case, device, repeats=s.step_repeats, budget=s.step_budget)
-            for case in step_time.CASES
+            for case in step_time.CASES + (step_time.CUDA_CASES if device.type == "cuda" else ())
         ]
         jobs.append(lambda: step_time.notebook_step_row(device, repeats=s.step_repeats, budget=s.step_budget))
     if "accuracy" in groups:
