@@ -6,6 +6,7 @@ import dataclasses
 import json
 import math
 import platform
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -65,7 +66,7 @@ def _ratio(value: float) -> str:
     return f"{value:.2f}"
 
 
-def to_markdown(rows: list[Row], env: dict[str, Any]) -> str:
+def to_markdown(rows: list[Row], env: dict[str, Any], *, failures: Sequence[str] = ()) -> str:
     """A Markdown table of every row, grouped as measured, with the environment above it."""
     where = f"torch {env['torch']}, {env['cpu_threads']} CPU threads"
     if env["cuda"]:
@@ -88,16 +89,20 @@ def to_markdown(rows: list[Row], env: dict[str, Any]) -> str:
     lines += ["", f"{len(targeted) - len(missed)} of {len(targeted)} targets met."]
     if missed:
         lines.append("Missed: " + "; ".join(missed) + ".")
+    if failures:
+        lines += ["", "Failed to run:", *(f"- {what}" for what in failures)]
     return "\n".join(lines) + "\n"
 
 
-def write(rows: list[Row], env: dict[str, Any], extra: dict[str, Any], stem: Path) -> tuple[Path, Path]:
+def write(
+    rows: list[Row], env: dict[str, Any], extra: dict[str, Any], stem: Path, *, failures: Sequence[str] = ()
+) -> tuple[Path, Path]:
     """Write ``stem.json`` and ``stem.md``; return their paths."""
     stem.parent.mkdir(parents=True, exist_ok=True)
     json_path, md_path = stem.with_suffix(".json"), stem.with_suffix(".md")
     payload = _clean({"environment": env, "rows": [row.to_dict() for row in rows], **extra})
     json_path.write_text(json.dumps(payload, indent=2, allow_nan=False) + "\n", encoding="utf-8")
-    md_path.write_text(to_markdown(rows, env), encoding="utf-8")
+    md_path.write_text(to_markdown(rows, env, failures=failures), encoding="utf-8")
     return json_path, md_path
 
 

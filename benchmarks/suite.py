@@ -91,14 +91,30 @@ def _jobs(settings: Settings, device: torch.device, groups: Sequence[str]) -> li
 
 
 def run(
-    settings: Settings, devices: Sequence[torch.device], groups: Sequence[str], *, verbose: bool = True
+    settings: Settings,
+    devices: Sequence[torch.device],
+    groups: Sequence[str],
+    *,
+    verbose: bool = True,
+    failures: list[str] | None = None,
 ) -> list[Row]:
-    """Run the selected benchmarks on each device; return their rows."""
+    """Run the selected benchmarks on each device; return their rows.
+
+    A benchmark that raises is reported (in ``failures`` when given) and the
+    others still run.
+    """
     rows: list[Row] = []
     for device in devices:
         for job in _jobs(settings, device, groups):
             started = time.perf_counter()
-            row = job()
+            try:
+                row = job()
+            except Exception as error:  # noqa: BLE001 - one broken benchmark must not lose the others
+                what = f"{device.type}: {_describe(job)}: {type(error).__name__}: {error}"
+                print(f"FAILED {what}", file=sys.stderr, flush=True)
+                if failures is not None:
+                    failures.append(what)
+                continue
             rows.append(row)
             if verbose:
                 seconds = time.perf_counter() - started
@@ -110,6 +126,13 @@ def run(
                     flush=True,
                 )
     return rows
+
+
+def _describe(job: Callable[[], Row]) -> str:
+    if isinstance(job, functools.partial):
+        names = [getattr(a, "name", a) for a in job.args if not isinstance(a, torch.device)]
+        return f"{job.func.__name__}({', '.join(map(str, names))})"
+    return getattr(job, "__name__", "benchmark")
 
 
 def _devices(choice: str) -> list[torch.device]:
@@ -158,7 +181,10 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the suite; print the Markdown table; write JSON and Markdown. Returns 0."""
+    """Run the suite; print the Markdown table; write JSON and Markdown.
+
+    Returns 0, or 1 when a benchmark failed (the others are still reported).
+    """
     args = _parser().parse_args(argv)
     if args.threads is not None:
         if args.threads < 1:
@@ -169,13 +195,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings = QUICK if args.quick else FULL
     devices = _devices(args.device)
     started = time.perf_counter()
-    rows = run(settings, devices, args.only)
+    failures: list[str] = []
+    rows = run(settings, devices, args.only, failures=failures)
     env = environment(mode)
     env["seconds"] = round(time.perf_counter() - started, 1)
     env["devices"] = [d.type for d in devices]
-    extra = {"settings": dataclasses.asdict(settings), "recommended": accuracy.RECOMMENDED.describe()}
+    extra = {
+        "settings": dataclasses.asdict(settings),
+        "recommended": accuracy.RECOMMENDED.describe(),
+        "failures": failures,
+    }
     stem = args.out if args.out is not None else RESULTS / mode
-    json_path, md_path = write(rows, env, extra, stem)
-    print(to_markdown(rows, env))
+    json_path, md_path = write(rows, env, extra, stem, failures=failures)
+    print(to_markdown(rows, env, failures=failures))
     print(f"wrote {json_path} and {md_path} in {env['seconds']:.0f} s", file=sys.stderr)
-    return 0
+    return 1 if failures else 0

@@ -13,7 +13,7 @@ import torch
 import seqforecast as sf
 from benchmarks import suite
 from benchmarks.baselines import NotebookLoop, hand_network, hand_train, notebook_primed_mse, prebuilt_windows
-from benchmarks.report import environment, write
+from benchmarks.report import Row, environment, write
 from benchmarks.timing import interleaved, summarize
 from seqforecast.demo import next_step_mse, sine_test_data
 
@@ -106,3 +106,18 @@ def test_a_tiny_run_writes_a_table_and_strict_json(tmp_path: Path) -> None:
     assert len(data["rows"]) == len(rows)
     table = md_path.read_text(encoding="utf-8")
     assert table.count("\n| ") == len(rows) + 1  # header and one line a row
+
+
+def test_a_failing_benchmark_is_reported_and_the_others_still_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken() -> Row:
+        msg = "no such kernel"
+        raise RuntimeError(msg)
+
+    def fine() -> Row:
+        return Row("g", "fine", "cpu", "a / b", summarize([1.0]))
+
+    monkeypatch.setattr(suite, "_jobs", lambda settings, device, groups: [broken, fine])
+    failures: list[str] = []
+    rows = suite.run(suite.QUICK, [torch.device("cpu")], [], verbose=False, failures=failures)
+    assert [row.name for row in rows] == ["fine"]
+    assert failures == ["cpu: broken: RuntimeError: no such kernel"]
