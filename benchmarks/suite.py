@@ -135,14 +135,13 @@ def _describe(job: Callable[[], Row]) -> str:
     return getattr(job, "__name__", "benchmark")
 
 
-def _devices(choice: str) -> list[torch.device]:
+def _devices(choice: str, parser: argparse.ArgumentParser) -> list[torch.device]:
     cuda = torch.cuda.is_available()
     if choice == "cpu":
         return [torch.device("cpu")]
     if choice == "cuda":
         if not cuda:
-            msg = "--device cuda: CUDA is not available on this machine"
-            raise SystemExit(msg)
+            parser.error("--device cuda: CUDA is not available on this machine")
         return [torch.device("cuda")]
     return [torch.device("cpu")] + ([torch.device("cuda")] if cuda else [])
 
@@ -153,7 +152,9 @@ def _parser() -> argparse.ArgumentParser:
         description="Time seqforecast against hand-written PyTorch and the teaching notebook. "
         "Every figure is a ratio of two timings taken side by side in this run.",
     )
-    parser.add_argument("--quick", action="store_true", help="a short run with few repeats (about a minute)")
+    parser.add_argument(
+        "--quick", action="store_true", help="a short run with few repeats (about half a minute on 2 cores)"
+    )
     parser.add_argument(
         "--device",
         choices=("auto", "cpu", "cuda"),
@@ -185,15 +186,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     Returns 0, or 1 when a benchmark failed (the others are still reported).
     """
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
     if args.threads is not None:
         if args.threads < 1:
-            msg = f"--threads must be at least 1, got {args.threads}"
-            raise SystemExit(msg)
+            parser.error(f"--threads must be at least 1, got {args.threads}")
         torch.set_num_threads(args.threads)
     mode = "quick" if args.quick else "full"
     settings = QUICK if args.quick else FULL
-    devices = _devices(args.device)
+    devices = _devices(args.device, parser)
     started = time.perf_counter()
     failures: list[str] = []
     rows = run(settings, devices, args.only, failures=failures)
