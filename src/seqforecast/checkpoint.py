@@ -205,13 +205,17 @@ def read_file(
         raise CheckpointError(msg)
     try:
         tensors = from_bytes(data)
-        content = json.loads(metadata["content"])
     except (SafetensorError, ValueError, RuntimeError, OverflowError) as error:
         msg = f"{file} is corrupt: {error}"
         raise CheckpointError(msg) from None
-    if _digest(metadata, tensors) != metadata.get("sha256"):
+    if _digest(metadata, tensors) != metadata.get("sha256"):  # checked before anything else is read
         msg = f"{file} is corrupt: its content does not match its SHA-256 digest"
         raise CheckpointError(msg)
+    try:
+        content = json.loads(metadata["content"])
+    except (KeyError, TypeError, ValueError) as error:
+        msg = f"{file} is corrupt: {error}"
+        raise CheckpointError(msg) from None
     return content, {name: tensor.to(device) for name, tensor in tensors.items()}
 
 
