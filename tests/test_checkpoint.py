@@ -247,3 +247,11 @@ def test_checkpoint_files_are_small_and_readable(tmp_path: Path) -> None:
     sf.save(path, sf.RecurrentForecaster())
     assert path.stat().st_size < 40_000
     assert path.stat().st_mode & 0o044  # readable like any file the user writes (umask permitting)
+
+
+def test_tensors_under_clashing_keys_keep_their_values(tmp_path: Path) -> None:
+    metadata = {"a.b": torch.tensor([1.0]), "a": {"b": torch.tensor([2.0])}}
+    sf.save(tmp_path / "m.safetensors", sf.FeedForwardForecaster(), metadata=metadata)
+    loaded = sf.load(tmp_path / "m.safetensors").metadata
+    assert loaded["a.b"].item() == 1.0
+    assert loaded["a"]["b"].item() == 2.0

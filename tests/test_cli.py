@@ -173,3 +173,14 @@ def test_runs_as_a_real_command(tmp_path: Path) -> None:
     )
     assert missing.returncode == 2
     assert missing.stderr.count("\n") == 1
+
+
+def test_a_column_chosen_by_index_is_found_again(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = tmp_path / "two.csv"
+    data.write_text("a,b\n" + "\n".join(f"{i},{np.sin(i / 3):.4f}" for i in range(80)) + "\n")
+    model = tmp_path / "m.safetensors"
+    argv = ["train", str(data), "--column", "1", "--model", "mlp", "--steps", "5", "--seq-length", "8"]
+    assert main([*argv, "--device", "cpu", "--quiet", "--out", str(model)]) == 0
+    capsys.readouterr()
+    assert main(["forecast", str(model), str(data), "--horizon", "2"]) == 0
+    assert capsys.readouterr().out.splitlines()[0] == "step,1"

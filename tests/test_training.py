@@ -356,3 +356,50 @@ def test_graphed_step_plumbing_with_a_simulated_graph(monkeypatch: pytest.Monkey
     assert graphed.graph is not None  # the main shape was captured; the short last windows ran as plain steps
     for a, b in zip(model.parameters(), reference_model.parameters(), strict=True):
         assert torch.equal(a, b)
+
+
+def test_endless_streams_need_steps_and_validation_must_end() -> None:
+    trainer = sf.Trainer(sf.FeedForwardForecaster(), device="cpu")
+    series = torch.sin(torch.arange(100.0))
+    with pytest.raises(ValueError, match="endless"):
+        trainer.fit(sf.ArrayStream(series, seq_length=10))  # num_epochs=None never ends
+    with pytest.raises(ValueError, match="val_stream"):
+        trainer.fit(sf.SineStream(), steps=3, val_stream=sf.ArrayStream(series, seq_length=10))
+    assert len(trainer.fit(sf.ArrayStream(series, seq_length=10, num_epochs=1)).losses) == 10
+
+
+def test_non_finite_gradients_restore_the_last_log_points_weights() -> None:
+    """A finite loss can have NaN gradients: the step corrupts the weights, the next loss is NaN."""
+    recorder = Recorder()
+
+    def finite_loss_nan_gradient(output: Tensor, target: Tensor) -> Tensor:
+        loss = nn.functional.mse_loss(output, target)
+        if len(recorder.weights) == 4:
+            loss = loss + 0.0 * torch.sqrt(output.sum() * 0.0)  # d/dx sqrt(0) is inf: the value stays finite
+        return loss
+
+    model = sf.RecurrentForecaster(hidden_size=4, num_layers=1)
+    trainer = sf.Trainer(model, loss=finite_loss_nan_gradient, callbacks=[recorder], device="cpu", log_every=2)
+    with pytest.raises(sf.TrainingDivergedError, match="step 5 is nan; the weights of step 4 were restored") as raised:
+        trainer.fit(sf.SineStream(), steps=10)
+    assert raised.value.restored_step == 4
+    for name, value in model.state_dict().items():
+        torch.testing.assert_close(value, recorder.weights[3][name], atol=0, rtol=0)
+
+
+def test_a_one_shot_iterator_is_not_skipped_twice() -> None:
+    windows = iter(list(sf.SineStream(num_windows=20)))
+    trainer = sf.Trainer(sf.FeedForwardForecaster(), device="cpu")
+    trainer.fit(windows, steps=5)
+    trainer.fit(windows, steps=5)
+    assert len(list(windows)) == 10
+
+
+def test_a_stream_without_seed_leaves_torchs_generator_alone() -> None:
+    torch.manual_seed(3)
+    expected = torch.rand(3)
+    torch.manual_seed(3)
+    first = sf.SineStream(noise_std=0.1)
+    assert torch.equal(torch.rand(3), expected)
+    torch.manual_seed(3)
+    assert sf.SineStream(noise_std=0.1).seed == first.seed

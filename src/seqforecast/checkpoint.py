@@ -82,8 +82,9 @@ class Checkpoint:
 def _encode(value: Any, key: str, tensors: dict[str, Tensor]) -> Any:
     """Replace tensors by references and make ``value`` strict JSON."""
     if isinstance(value, Tensor):
-        tensors[key] = value.detach().to("cpu").contiguous().clone()
-        return {"__tensor__": key}
+        name = f"{len(tensors)}:{key}"  # the counter keeps names unique whatever the keys hold
+        tensors[name] = value.detach().to("cpu").contiguous().clone()
+        return {"__tensor__": name}
     if isinstance(value, bool) or value is None or isinstance(value, (int, str)):
         return value
     if isinstance(value, float):

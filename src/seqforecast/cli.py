@@ -195,7 +195,7 @@ def _demo(args: argparse.Namespace) -> int:
 def _train(args: argparse.Namespace) -> int:
     out = _writable(Path(args.out), "the model")
     series = seqforecast.load_series(args.data, column=args.column)
-    names = [str(args.column)] if args.column is not None else [f"column {i}" for i in range(series.shape[1])]
+    columns = None if args.column is None else [args.column]  # a name, or an index into a file without one
     split = round(len(series) * (1 - args.val_fraction))
     train, val = series[:split], series[split:]
     differencer = seqforecast.Differencer().fit(train) if args.difference else None
@@ -220,7 +220,7 @@ def _train(args: argparse.Namespace) -> int:
     epochs = None if args.steps is not None else (args.epochs or 20)
     history = trainer.fit(stream, steps=args.steps, epochs=epochs)
     metadata = {
-        "columns": names if args.column is not None else None,
+        "columns": columns,
         "source": Path(args.data).name,
         "model": args.model,
         "seq_length": args.seq_length,
@@ -232,7 +232,8 @@ def _train(args: argparse.Namespace) -> int:
         checkpoint = seqforecast.load(out)
         scores = _one_step_scores(checkpoint, np.concatenate([train[-args.seq_length :], val]), args.seq_length)
         print(
-            f"validation (last {len(val)} rows), one step ahead: MSE {scores['mse']:.4g} vs naive {scores['naive_mse']:.4g}"
+            f"validation ({int(scores['points'])} forecasts in the last {len(val)} rows), one step ahead: "
+            f"MSE {scores['mse']:.4g} vs naive {scores['naive_mse']:.4g}"
         )
     print(f"saved {out}")
     return 0
@@ -271,7 +272,7 @@ def _forecast(args: argparse.Namespace) -> int:
     predicted = _from_model_space(checkpoint, future.double().numpy())
     if checkpoint.differencer is not None:
         predicted = checkpoint.differencer.integrate(predicted, start=series[-1])
-    columns = checkpoint.metadata.get("columns") or [f"value{i}" for i in range(series.shape[1])]
+    columns = [str(c) for c in checkpoint.metadata.get("columns") or [f"value{i}" for i in range(series.shape[1])]]
     text = io.StringIO()
     writer = csv.writer(text, lineterminator="\n")
     writer.writerow(["step", *columns])

@@ -89,7 +89,9 @@ class SineStream:
         batch_first: ``(batch, time, 1)`` if True else ``(time, batch, 1)``.
         dtype: Floating dtype of the windows.
         device: Device the windows are built on.
-        seed: Seed of the noise (drawn from torch's generator when None).
+        seed: Seed of the noise. When None, it follows ``torch.manual_seed``
+            (``torch.initial_seed()``); pass it to rebuild the same noisy
+            stream in another process (for an exact resume).
 
     Example:
         >>> import seqforecast as sf
@@ -136,8 +138,8 @@ class SineStream:
                 msg = f"`phase_degrees` must have batch_size={self.batch_size} entries, got {len(phases)}"
                 raise ValueError(msg)
         self.phase_degrees = tuple(phases)
-        if seed is None:
-            seed = int(torch.randint(0, 2**31 - 1, ()).item())
+        if seed is None:  # follow torch.manual_seed without drawing from (and shifting) torch's generator
+            seed = torch.initial_seed() % (2**31 - 1)
         self.seed = check_int("seed", seed, minimum=0)
         self._phases = torch.tensor(phases, dtype=torch.float64, device=self.device)
         self._noise_lanes = slice(0, self.batch_size)  # which lanes of the seeded noise this stream uses
@@ -146,6 +148,11 @@ class SineStream:
     @property
     def windows_per_epoch(self) -> int | None:
         """Windows in one pass over the stream (``None`` when endless)."""
+        return self.num_windows
+
+    @property
+    def total_windows(self) -> int | None:
+        """Windows the stream yields before it ends (``None``: it never ends)."""
         return self.num_windows
 
     def _block_noise(self, block: int) -> Tensor:
@@ -339,6 +346,11 @@ class ArrayStream:
     def windows_per_epoch(self) -> int:
         """Windows in one pass over all series."""
         return sum(self._per_series)
+
+    @property
+    def total_windows(self) -> int | None:
+        """Windows the stream yields before it ends (``None`` when ``num_epochs`` is None)."""
+        return None if self.num_epochs is None else self.num_epochs * self.windows_per_epoch
 
     def _window(self, series_index: int, window_index: int) -> Window:
         lanes = self._lanes[series_index]

@@ -9,7 +9,6 @@ starts from a fresh state.
 
 from __future__ import annotations
 
-import copy
 import itertools
 import math
 import os
@@ -91,6 +90,17 @@ class _SavedState:
         return self._state
 
 
+def _clone(value: Any) -> Any:
+    """A copy of nested dicts, lists and tuples with every tensor cloned (cheaper than deepcopy)."""
+    if isinstance(value, Tensor):
+        return value.detach().clone()
+    if isinstance(value, dict):
+        return {k: _clone(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_clone(v) for v in value)
+    return value
+
+
 def _to_cpu(state: State) -> State:
     if isinstance(state, Tensor):
         return state.cpu()
@@ -107,10 +117,11 @@ class Trainer:
     so a CUDA step needs no host synchronisation.
 
     A non-finite loss raises :class:`TrainingDivergedError` after restoring
-    the last good weights: on CPU the loss is checked before each optimizer
-    step (free there), so the weights are those of the last finite step; on
-    CUDA it is checked at log points against a snapshot taken at the
-    previous log point.
+    the last good weights. On the CPU the loss is checked before each
+    optimizer step (free there), so the weights are those of the last step
+    with a finite loss (or, if that step's gradients were not finite, those
+    of the last log point). On CUDA the losses are checked at log points and
+    the weights of the previous log point are restored.
 
     Args:
         model: The forecaster (an :class:`torch.nn.Module`); moved to ``device``.
@@ -224,7 +235,7 @@ class Trainer:
         self.val_every: int | None = None
         self._stream: object | None = None
         self._pending: list[Tensor] = []  # losses not yet read back from the device
-        self._snapshot: dict[str, Any] | None = None  # last good weights (CUDA)
+        self._snapshot: dict[str, Any] | None = None  # weights and optimizer state at the last log point
         self._bar: Any = None
         self._shard: tuple[object, object] | None = None  # (stream given, this rank's lanes of it)
 
@@ -277,6 +288,9 @@ class Trainer:
         """
         total = self._resolve_steps(stream, steps, epochs)
         self.val_every = None
+        if val_stream is not None and getattr(val_stream, "total_windows", 0) is None:
+            msg = "`val_stream` must end, e.g. ArrayStream(..., num_epochs=1) or SineStream(num_windows=...)"
+            raise ValueError(msg)
         if val_stream is not None:
             self.val_every = self.log_every if val_every is None else check_int("val_every", val_every)
         elif val_every is not None:
@@ -317,7 +331,7 @@ class Trainer:
         # checking each loss is free on the CPU; on CUDA (and across ranks) check at log points
         check_each_step = device.type == "cpu" and not distribution.enabled
         step = self._checked_step if check_each_step else (self._graphed or self._step)
-        self._snapshot = None if check_each_step else self._take_snapshot()
+        self._snapshot = self._take_snapshot()
         self.module.train()
         try:
             for window in windows:
@@ -338,8 +352,7 @@ class Trainer:
                 count = self.history.steps
                 if count % self.log_every == 0:
                     self._flush()
-                    if not check_each_step:
-                        self._snapshot = self._take_snapshot()
+                    self._snapshot = self._take_snapshot()
                 for callback in self.callbacks:
                     callback.on_step_end(self, count, loss)
                 if self.val_every is not None and val_stream is not None and count % self.val_every == 0:
@@ -365,7 +378,7 @@ class Trainer:
         return loss.detach(), new_state
 
     def _checked_step(self, x: Tensor, y: Tensor, state: State) -> tuple[Tensor, State]:
-        """:meth:`_step`, refusing a non-finite loss before it changes any weight (CPU)."""
+        """:meth:`_step`, refusing a non-finite loss or gradient before any weight changes (CPU)."""
         out, new_state = self._train_step_module(x, state)
         loss = self.loss_fn(out, y)
         if not math.isfinite(loss.item()):  # a read on the CPU, no kernel
@@ -401,16 +414,25 @@ class Trainer:
             self._bar.set_postfix(loss=f"{values[-1]:.3g}")
 
     def _diverged(self, loss: Tensor) -> None:
-        """CPU path: nothing was stepped yet, so the weights are the last good ones."""
+        """CPU path: the loss of this step is not finite and nothing was stepped yet.
+
+        The weights are the last step's, unless that step's gradients were not
+        finite (a finite loss can have them): then they are restored from the
+        snapshot of the last log point.
+        """
         self._flush()
         step = len(self.history.losses)
-        raise TrainingDivergedError(step, float(loss.detach()), step)
+        restored = step
+        if not all(bool(torch.isfinite(p).all()) for p in self.module.parameters()) and self._snapshot is not None:
+            self._restore(self._snapshot)
+            restored = self._snapshot["step"]
+        raise TrainingDivergedError(step, float(loss.detach()), restored)
 
     def _take_snapshot(self) -> dict[str, Any]:
         return {
             "step": self.history.steps,
-            "model": copy.deepcopy(self.module.state_dict()),
-            "optimizer": copy.deepcopy(self.optimizer.state_dict()),
+            "model": _clone(self.module.state_dict()),
+            "optimizer": _clone(self.optimizer.state_dict()),
         }
 
     def _restore(self, snapshot: dict[str, Any]) -> None:
@@ -617,7 +639,7 @@ class Trainer:
                 msg = f"`epochs` needs a stream with a finite `windows_per_epoch`, got {describe(stream)}"
                 raise ValueError(msg)
             return epochs * per_epoch
-        if getattr(stream, "windows_per_epoch", 0) is None:
+        if getattr(stream, "total_windows", 0) is None:
             msg = "`stream` is endless: pass `steps` or `epochs`"
             raise ValueError(msg)
         return None
@@ -640,7 +662,9 @@ class Trainer:
             if callable(windows_from):
                 source = cast("Iterator[Window]", windows_from(self.stream_position))
             else:
-                source = itertools.islice(iter(lanes), self.stream_position, None)
+                iterator = iter(lanes)
+                # a one-shot iterator already gave up the windows that were trained on
+                source = iterator if iterator is lanes else itertools.islice(iterator, self.stream_position, None)
             for window in source:
                 yielded = True
                 yield window
