@@ -10,7 +10,7 @@ from torch import Tensor
 import seqforecast as sf
 from benchmarks.baselines import HandCausalConv, HandRecurrent, HandState
 from benchmarks.report import Row
-from benchmarks.timing import Timer, interleaved, summarize
+from benchmarks.timing import Timer, interleaved
 
 __all__ = ["MODELS", "forecast_row", "streaming_row"]
 
@@ -46,17 +46,14 @@ def forecast_row(name: str, horizon: int, device: torch.device, *, repeats: int)
         return timed
 
     paired = interleaved(run(horizon), run(2 * horizon), repeats)
-    stats = summarize(paired.ratios)
-    base, cand = summarize(paired.baseline).median, summarize(paired.candidate).median
-    return Row(
+    return Row.from_paired(
+        paired,
         group="forecast",
         name=f"{name}, H = {horizon}",
         device=device.type,
         figure="t(2H) / t(H)",
-        stats=stats,
-        target=f"≤ {FORECAST_TARGET:.1f}",
-        passed=stats.median <= FORECAST_TARGET,
-        context=f"{cand * 1e3:.3g} vs {base * 1e3:.3g} ms",
+        limit=FORECAST_TARGET,
+        unit=(1e3, "ms"),
         details={"horizon": horizon, "seconds_h": paired.baseline, "seconds_2h": paired.candidate},
     )
 
@@ -100,16 +97,13 @@ def streaming_row(name: str, device: torch.device, *, repeats: int, calls: int) 
     by_hand()
     update()
     paired = interleaved(by_hand, update, repeats)
-    stats = summarize(paired.ratios)
-    base, cand = summarize(paired.baseline).median, summarize(paired.candidate).median
-    return Row(
+    return Row.from_paired(
+        paired,
         group="streaming",
         name=f"{name}, one step",
         device=device.type,
         figure="update / bare module call",
-        stats=stats,
-        target=f"≤ {STREAMING_TARGET:.1f}",
-        passed=stats.median <= STREAMING_TARGET,
-        context=f"{cand * 1e6:.3g} vs {base * 1e6:.3g} µs a step",
+        limit=STREAMING_TARGET,
+        unit=(1e6, "µs a step"),
         details={"calls": calls, "bare_seconds": paired.baseline, "update_seconds": paired.candidate},
     )

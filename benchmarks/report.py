@@ -12,7 +12,7 @@ from typing import Any
 
 import torch
 
-from benchmarks.timing import Stats
+from benchmarks.timing import Paired, Stats, summarize
 
 __all__ = ["Row", "environment", "to_markdown", "write"]
 
@@ -35,6 +35,39 @@ class Row:
     passed: bool | None = None
     context: str = ""
     details: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+    @classmethod
+    def from_paired(
+        cls,
+        paired: Paired,
+        *,
+        group: str,
+        name: str,
+        device: str,
+        figure: str,
+        limit: float | None,
+        unit: tuple[float, str],
+        extra: str = "",
+        details: dict[str, Any],
+    ) -> Row:
+        """A row for ``paired`` timings: median ratio against ``limit`` (None: context only).
+
+        ``unit`` is ``(scale, suffix)`` for the context's median times, e.g. ``(1e3, "ms")``.
+        """
+        stats = summarize(paired.ratios)
+        scale, suffix = unit
+        base, cand = summarize(paired.baseline).median * scale, summarize(paired.candidate).median * scale
+        return cls(
+            group=group,
+            name=name,
+            device=device,
+            figure=figure,
+            stats=stats,
+            target=None if limit is None else f"≤ {limit:g}",
+            passed=None if limit is None else stats.median <= limit,
+            context=f"{cand:.3g} vs {base:.3g} {suffix}{extra}",
+            details=details,
+        )
 
     def to_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)

@@ -18,7 +18,7 @@ import torch
 import seqforecast as sf
 from benchmarks.baselines import HandState, NotebookLoop, hand_network, hand_train, prebuilt_windows
 from benchmarks.report import Row
-from benchmarks.timing import Timer, interleaved, summarize
+from benchmarks.timing import Timer, interleaved
 
 __all__ = ["CASES", "CUDA_CASES", "StepCase", "notebook_step_row", "step_row"]
 
@@ -84,17 +84,15 @@ def step_row(case: StepCase, device: torch.device, *, repeats: int, budget: floa
         return timer.seconds / steps
 
     paired = interleaved(hand, library, repeats)
-    base, cand = summarize(paired.baseline).median, summarize(paired.candidate).median
-    stats = summarize(paired.ratios)
-    return Row(
+    return Row.from_paired(
+        paired,
         group="training step",
         name=case.name,
         device=device.type,
         figure="Trainer.fit / hand-written",
-        stats=stats,
-        target=f"≤ {TARGET:.2f}",
-        passed=stats.median <= TARGET,
-        context=f"{cand * 1e3:.3g} vs {base * 1e3:.3g} ms/step, {steps} steps a repeat",
+        limit=TARGET,
+        unit=(1e3, "ms/step"),
+        extra=f", {steps} steps a repeat",
         details={"steps": steps, "hand_seconds": paired.baseline, "library_seconds": paired.candidate},
     )
 
@@ -125,13 +123,14 @@ def notebook_step_row(device: torch.device, *, repeats: int, budget: float) -> R
         return timer.seconds / steps
 
     paired = interleaved(hand, notebook, repeats)
-    base, cand = summarize(paired.baseline).median, summarize(paired.candidate).median
-    return Row(
+    return Row.from_paired(
+        paired,
         group="training step",
         name="notebook RNN, batch 1, the notebook's loop",
         device=device.type,
         figure="notebook loop / hand-written",
-        stats=summarize(paired.ratios),
-        context=f"{cand * 1e3:.3g} vs {base * 1e3:.3g} ms/step, {steps} steps a repeat",
+        limit=None,
+        unit=(1e3, "ms/step"),
+        extra=f", {steps} steps a repeat",
         details={"steps": steps, "hand_seconds": paired.baseline, "notebook_seconds": paired.candidate},
     )
