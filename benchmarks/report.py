@@ -6,7 +6,7 @@ import dataclasses
 import json
 import math
 import platform
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +14,7 @@ import torch
 
 from benchmarks.timing import Paired, Stats, summarize
 
-__all__ = ["Row", "environment", "to_markdown", "write"]
+__all__ = ["Pending", "Row", "environment", "to_markdown", "write"]
 
 
 @dataclasses.dataclass
@@ -48,11 +48,14 @@ class Row:
         limit: float | None,
         unit: tuple[float, str],
         extra: str = "",
+        sides: tuple[str, str],
         details: dict[str, Any],
     ) -> Row:
         """A row for ``paired`` timings: median ratio against ``limit`` (None: context only).
 
-        ``unit`` is ``(scale, suffix)`` for the context's median times, e.g. ``(1e3, "ms")``.
+        ``unit`` is ``(scale, suffix)`` for the context's median times, e.g.
+        ``(1e3, "ms")``; the raw timings go into ``details`` under the names
+        in ``sides`` (baseline, candidate).
         """
         stats = summarize(paired.ratios)
         scale, suffix = unit
@@ -66,13 +69,22 @@ class Row:
             target=None if limit is None else f"≤ {limit:g}",
             passed=None if limit is None else stats.median <= limit,
             context=f"{cand:.3g} vs {base:.3g} {suffix}{extra}",
-            details=details,
+            details={**details, sides[0]: paired.baseline, sides[1]: paired.candidate},
         )
 
     def to_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
         data["stats"] = self.stats.to_dict()
         return data
+
+
+@dataclasses.dataclass(frozen=True)
+class Pending:
+    """A comparison set up and ready to time, and how its timings become a row."""
+
+    baseline: Callable[[], float]
+    candidate: Callable[[], float]
+    to_row: Callable[[Paired], Row]
 
 
 def environment(mode: str) -> dict[str, Any]:

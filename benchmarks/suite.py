@@ -9,32 +9,35 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 import torch
 
 from benchmarks import accuracy, inference, startup, step_time
-from benchmarks.report import Row, environment, to_markdown, write
+from benchmarks.report import Pending, Row, environment, to_markdown, write
+from benchmarks.timing import round_robin
 
-__all__ = ["GROUPS", "Settings", "main", "run"]
+__all__ = ["GROUPS", "Rounds", "Settings", "main", "run"]
 
 GROUPS = ("step", "accuracy", "import", "forecast", "streaming")
 RESULTS = Path(__file__).resolve().parent / "results"
+T = TypeVar("T")
 
 
 @dataclasses.dataclass(frozen=True)
 class Settings:
     """How much of each benchmark to run."""
 
-    step_repeats: int = 9
-    step_budget: float = 0.25  # seconds of training a repeat, each side
+    step_repeats: int = 25  # many short pairs: the machine's speed drifts over seconds
+    step_budget: float = 0.1  # seconds of training a repeat, each side
     seeds: int = 5
     score_every: int = 1
     library_max_steps: int = 400
     notebook_max_steps: int = 3000
     import_repeats: int = 15
-    forecast_repeats: int = 7
+    forecast_repeats: int = 15
     horizons: tuple[int, ...] = (256, 1024)
-    streaming_repeats: int = 9
+    streaming_repeats: int = 15
     streaming_calls: int = 400
 
 
@@ -51,16 +54,28 @@ QUICK = Settings(
 )
 
 
-def _jobs(settings: Settings, device: torch.device, groups: Sequence[str]) -> list[Callable[[], Row]]:
-    """The benchmarks to run on ``device``, in order, each a thunk returning its row."""
+@dataclasses.dataclass(frozen=True)
+class Rounds:
+    """Comparisons that take turns: all are set up first, then timed round robin."""
+
+    prepare: list[Callable[[], Pending]]
+    repeats: int
+
+
+Job = Callable[[], Row]  # a benchmark that does its own timing
+
+
+def _jobs(settings: Settings, device: torch.device, groups: Sequence[str]) -> list[Job | Rounds]:
+    """The benchmarks to run on ``device``, in order."""
     s = settings
-    jobs: list[Callable[[], Row]] = []
+    jobs: list[Job | Rounds] = []
     if "step" in groups:
-        jobs += [
-            functools.partial(step_time.step_row, case, device, repeats=s.step_repeats, budget=s.step_budget)
-            for case in step_time.CASES + (step_time.CUDA_CASES if device.type == "cuda" else ())
+        cases = step_time.CASES + step_time.LIKE_FOR_LIKE + (step_time.CUDA_CASES if device.type == "cuda" else ())
+        prepare: list[Callable[[], Pending]] = [
+            functools.partial(step_time.prepare_step, case, device, budget=s.step_budget) for case in cases
         ]
-        jobs.append(lambda: step_time.notebook_step_row(device, repeats=s.step_repeats, budget=s.step_budget))
+        prepare.append(functools.partial(step_time.prepare_notebook_step, device, budget=s.step_budget))
+        jobs.append(Rounds(prepare, s.step_repeats))
     if "accuracy" in groups:
         jobs.append(
             lambda: accuracy.accuracy_row(
@@ -75,18 +90,18 @@ def _jobs(settings: Settings, device: torch.device, groups: Sequence[str]) -> li
     if "import" in groups and device.type == "cpu":  # once, whatever the devices
         jobs.append(lambda: startup.import_row(repeats=s.import_repeats))
     if "forecast" in groups:
-        jobs += [
-            functools.partial(inference.forecast_row, name, horizon, device, repeats=s.forecast_repeats)
+        forecasts: list[Callable[[], Pending]] = [
+            functools.partial(inference.prepare_forecast, name, horizon, device)
             for name in inference.MODELS
             for horizon in s.horizons
         ]
+        jobs.append(Rounds(forecasts, s.forecast_repeats))
     if "streaming" in groups:
-        jobs += [
-            functools.partial(
-                inference.streaming_row, name, device, repeats=s.streaming_repeats, calls=s.streaming_calls
-            )
+        streams: list[Callable[[], Pending]] = [
+            functools.partial(inference.prepare_streaming, name, device, calls=s.streaming_calls)
             for name in inference.MODELS
         ]
+        jobs.append(Rounds(streams, s.streaming_repeats))
     return jobs
 
 
@@ -104,31 +119,68 @@ def run(
     others still run.
     """
     rows: list[Row] = []
+    failed = failures if failures is not None else []
     for device in devices:
         for job in _jobs(settings, device, groups):
             started = time.perf_counter()
-            try:
-                row = job()
-            except Exception as error:  # noqa: BLE001 - one broken benchmark must not lose the others
-                what = f"{device.type}: {_describe(job)}: {type(error).__name__}: {error}"
-                print(f"FAILED {what}", file=sys.stderr, flush=True)
-                if failures is not None:
-                    failures.append(what)
-                continue
-            rows.append(row)
+            if isinstance(job, Rounds):
+                done = _run_rounds(job, device, failed)
+            else:
+                row = _attempt(failed, device, job, job)
+                done = [] if row is None else [row]
+            rows += done
             if verbose:
-                seconds = time.perf_counter() - started
-                met = "" if row.passed is None else ("  ok" if row.passed else "  MISSED")
-                print(
-                    f"[{seconds:5.1f} s] {row.device:4} {row.group}: {row.name}: {row.figure} "
-                    f"{row.stats.median:.3g} (IQR {row.stats.q1:.3g}-{row.stats.q3:.3g}){met}",
-                    file=sys.stderr,
-                    flush=True,
-                )
+                seconds = (time.perf_counter() - started) / max(len(done), 1)
+                for row in done:
+                    _print_row(row, seconds)
     return rows
 
 
-def _describe(job: Callable[[], Row]) -> str:
+def _run_rounds(rounds: Rounds, device: torch.device, failed: list[str]) -> list[Row]:
+    """Set up every comparison of ``rounds``, time them in turns, and make their rows."""
+    ready: list[tuple[Callable[[], Pending], Pending]] = []
+    for prepare in rounds.prepare:
+        pending = _attempt(failed, device, prepare, prepare)
+        if pending is not None:
+            ready.append((prepare, pending))
+    results = round_robin([(p.baseline, p.candidate) for _, p in ready], rounds.repeats)
+    rows: list[Row] = []
+    for (prepare, pending), result in zip(ready, results, strict=True):
+        if isinstance(result, Exception):
+            _failed(failed, device, prepare, result)
+            continue
+        row = _attempt(failed, device, prepare, functools.partial(pending.to_row, result))
+        if row is not None:
+            rows.append(row)
+    return rows
+
+
+def _attempt(failed: list[str], device: torch.device, job: Callable[..., object], call: Callable[[], T]) -> T | None:
+    """``call()``, or None after reporting its exception as a failure of ``job``."""
+    try:
+        return call()
+    except Exception as error:  # noqa: BLE001 - one broken benchmark must not lose the others
+        _failed(failed, device, job, error)
+        return None
+
+
+def _failed(failed: list[str], device: torch.device, job: Callable[..., object], error: Exception) -> None:
+    what = f"{device.type}: {_describe(job)}: {type(error).__name__}: {error}"
+    print(f"FAILED {what}", file=sys.stderr, flush=True)
+    failed.append(what)
+
+
+def _print_row(row: Row, seconds: float) -> None:
+    met = "" if row.passed is None else ("  ok" if row.passed else "  MISSED")
+    print(
+        f"[{seconds:5.1f} s] {row.device:4} {row.group}: {row.name}: {row.figure} "
+        f"{row.stats.median:.3g} (IQR {row.stats.q1:.3g}-{row.stats.q3:.3g}){met}",
+        file=sys.stderr,
+        flush=True,
+    )
+
+
+def _describe(job: Callable[..., object]) -> str:
     if isinstance(job, functools.partial):
         names = [getattr(a, "name", a) for a in job.args if not isinstance(a, torch.device)]
         return f"{job.func.__name__}({', '.join(map(str, names))})"

@@ -5,6 +5,8 @@ run, side by side: each repeat times the baseline and the candidate one
 after the other (alternating which goes first), and the ratio of that pair
 is one sample. Noise from other work on the machine then hits both sides of
 a pair alike, and the median over repeats is robust to the odd slow one.
+Comparisons of a group take turns (:func:`round_robin`), so that a slow
+spell is shared among them instead of spoiling one.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from collections.abc import Callable, Sequence
 
 import torch
 
-__all__ = ["Paired", "Stats", "Timer", "interleaved", "summarize", "sync"]
+__all__ = ["Paired", "Stats", "Timer", "interleaved", "round_robin", "summarize", "sync"]
 
 
 def sync(device: torch.device) -> None:
@@ -94,19 +96,44 @@ class Paired:
         return [c / b for b, c in zip(self.baseline, self.candidate, strict=True)]
 
 
-def interleaved(baseline: Callable[[], float], candidate: Callable[[], float], repeats: int) -> Paired:
-    """Call ``baseline`` and ``candidate`` ``repeats`` times each, alternating the order.
+def round_robin(
+    comparisons: Sequence[tuple[Callable[[], float], Callable[[], float]]], repeats: int
+) -> list[Paired | Exception]:
+    """Time ``repeats`` pairs of every ``(baseline, candidate)``, taking turns.
 
-    Each callable does one measured run and returns its time (or any cost,
-    in seconds); pair ``i`` is the two runs of repeat ``i``.
+    Round ``r`` times pair ``r`` of each comparison in turn (baseline first
+    in even rounds, candidate first in odd ones). A slow spell of the
+    machine, which can last seconds, then lands on a pair or two of every
+    comparison rather than on all the pairs of one, and their medians shrug
+    it off. Each callable does one measured run and returns its time (or
+    any cost, in seconds). A comparison that raises is dropped from later
+    rounds and its exception takes its place in the result.
     """
-    base: list[float] = []
-    cand: list[float] = []
-    for i in range(repeats):
-        if i % 2 == 0:
-            base.append(baseline())
-            cand.append(candidate())
-        else:
-            cand.append(candidate())
-            base.append(baseline())
-    return Paired(base, cand)
+    base: list[list[float]] = [[] for _ in comparisons]
+    cand: list[list[float]] = [[] for _ in comparisons]
+    failed: dict[int, Exception] = {}
+    for r in range(repeats):
+        for i, (baseline, candidate) in enumerate(comparisons):
+            if i in failed:
+                continue
+            try:
+                if r % 2 == 0:
+                    b = baseline()
+                    c = candidate()
+                else:
+                    c = candidate()
+                    b = baseline()
+            except Exception as error:  # noqa: BLE001 - reported by the caller; the others go on
+                failed[i] = error
+                continue
+            base[i].append(b)
+            cand[i].append(c)
+    return [failed.get(i, Paired(base[i], cand[i])) for i in range(len(comparisons))]
+
+
+def interleaved(baseline: Callable[[], float], candidate: Callable[[], float], repeats: int) -> Paired:
+    """:func:`round_robin` of one comparison; its exception, if any, is raised."""
+    (result,) = round_robin([(baseline, candidate)], repeats)
+    if isinstance(result, Exception):
+        raise result
+    return result

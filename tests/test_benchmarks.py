@@ -13,8 +13,8 @@ import torch
 import seqforecast as sf
 from benchmarks import suite
 from benchmarks.baselines import NotebookLoop, hand_network, hand_train, notebook_primed_mse, prebuilt_windows
-from benchmarks.report import Row, environment, write
-from benchmarks.timing import interleaved, summarize
+from benchmarks.report import Pending, Row, environment, write
+from benchmarks.timing import Paired, interleaved, round_robin, summarize
 from seqforecast.demo import next_step_mse, sine_test_data
 
 MODELS: dict[str, Callable[[], sf.BaseForecaster]] = {
@@ -121,3 +121,55 @@ def test_a_failing_benchmark_is_reported_and_the_others_still_run(monkeypatch: p
     rows = suite.run(suite.QUICK, [torch.device("cpu")], [], verbose=False, failures=failures)
     assert [row.name for row in rows] == ["fine"]
     assert failures == ["cpu: broken: RuntimeError: no such kernel"]
+
+
+def test_round_robin_takes_turns_and_keeps_going_past_a_failure() -> None:
+    calls: list[str] = []
+
+    def timed(label: str, value: float) -> Callable[[], float]:
+        def run() -> float:
+            calls.append(label)
+            return value
+
+        return run
+
+    def broken() -> float:
+        calls.append("x")
+        msg = "out of memory"
+        raise RuntimeError(msg)
+
+    first, failed, second = round_robin(
+        [(timed("a", 1.0), timed("A", 3.0)), (broken, timed("X", 1.0)), (timed("b", 2.0), timed("B", 2.0))], 2
+    )
+    assert calls == ["a", "A", "x", "b", "B", "A", "a", "B", "b"]
+    assert isinstance(first, Paired)
+    assert first.ratios == [3.0, 3.0]
+    assert isinstance(failed, RuntimeError)
+    assert isinstance(second, Paired)
+    assert second.ratios == [1.0, 1.0]
+
+
+def test_a_comparison_that_fails_to_set_up_or_to_run_is_reported(monkeypatch: pytest.MonkeyPatch) -> None:
+    def row(paired: Paired) -> Row:
+        return Row("g", "fine", "cpu", "a / b", summarize(paired.ratios))
+
+    def fine() -> Pending:
+        return Pending(lambda: 1.0, lambda: 2.0, row)
+
+    def no_setup() -> Pending:
+        msg = "no such kernel"
+        raise RuntimeError(msg)
+
+    def crashes() -> float:
+        msg = "device lost"
+        raise RuntimeError(msg)
+
+    def no_run() -> Pending:
+        return Pending(lambda: 1.0, crashes, row)
+
+    rounds = suite.Rounds([no_setup, fine, no_run], repeats=3)
+    monkeypatch.setattr(suite, "_jobs", lambda settings, device, groups: [rounds])
+    failures: list[str] = []
+    rows = suite.run(suite.QUICK, [torch.device("cpu")], [], verbose=False, failures=failures)
+    assert [(r.name, r.stats.median, r.stats.n) for r in rows] == [("fine", 2.0, 3)]
+    assert failures == ["cpu: no_setup: RuntimeError: no such kernel", "cpu: no_run: RuntimeError: device lost"]

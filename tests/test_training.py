@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import math
 from typing import Any
 
 import numpy as np
@@ -385,6 +386,41 @@ def test_non_finite_gradients_restore_the_last_log_points_weights() -> None:
     assert raised.value.restored_step == 4
     for name, value in model.state_dict().items():
         torch.testing.assert_close(value, recorder.weights[3][name], atol=0, rtol=0)
+
+
+class WeightsByStep(sf.Callback):
+    def __init__(self) -> None:
+        self.weights: dict[int, dict[str, Tensor]] = {}
+
+    def on_step_end(self, trainer: sf.Trainer, step: int, loss: Tensor) -> None:
+        self.weights[step] = copy.deepcopy(trainer.module.state_dict())
+
+
+def test_training_goes_on_after_a_restore_and_restores_again() -> None:
+    """Snapshots reuse their memory; after a restore they must not share it with the optimizer."""
+    recorder = WeightsByStep()
+    poisoned = {5, 19}  # steps whose finite loss has NaN gradients
+
+    def loss_fn(output: Tensor, target: Tensor) -> Tensor:
+        loss = nn.functional.mse_loss(output, target)
+        if len(recorder.weights) + 1 in poisoned:
+            poisoned.discard(len(recorder.weights) + 1)
+            loss = loss + 0.0 * torch.sqrt(output.sum() * 0.0)
+        return loss
+
+    model = sf.RecurrentForecaster(hidden_size=4, num_layers=1)
+    trainer = sf.Trainer(model, loss=loss_fn, callbacks=[recorder], device="cpu", log_every=3)
+    stream = sf.SineStream()
+    for _ in range(2):
+        with pytest.raises(sf.TrainingDivergedError) as raised:
+            trainer.fit(stream, steps=30)
+        restored = raised.value.restored_step
+        for name, value in model.state_dict().items():
+            torch.testing.assert_close(value, recorder.weights[restored][name], atol=0, rtol=0)
+        states = [t for s in trainer.optimizer.state.values() for t in s.values() if isinstance(t, Tensor)]
+        assert states
+        assert all(bool(torch.isfinite(t).all()) for t in states)
+    assert all(math.isfinite(v) for v in trainer.fit(stream, steps=10).losses)
 
 
 def test_a_one_shot_iterator_is_not_skipped_twice() -> None:

@@ -22,7 +22,7 @@ from typing import Any, cast
 import torch
 from torch import Tensor, nn
 
-from seqforecast import checkpoint
+from seqforecast import _snapshot, checkpoint
 from seqforecast._checks import check_float, check_int, describe, resolve_device
 from seqforecast.base import Forecaster, State, check_forecaster, detach_state
 from seqforecast.callbacks import Callback
@@ -90,17 +90,6 @@ class _SavedState:
         return self._state
 
 
-def _clone(value: Any) -> Any:
-    """A copy of nested dicts, lists and tuples with every tensor cloned (cheaper than deepcopy)."""
-    if isinstance(value, Tensor):
-        return value.detach().clone()
-    if isinstance(value, dict):
-        return {k: _clone(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return type(value)(_clone(v) for v in value)
-    return value
-
-
 def _to_cpu(state: State) -> State:
     if isinstance(state, Tensor):
         return state.cpu()
@@ -126,7 +115,8 @@ class Trainer:
     Args:
         model: The forecaster (an :class:`torch.nn.Module`); moved to ``device``.
         optimizer: Any optimizer over the model's parameters (default:
-            ``torch.optim.Adam(model.parameters(), lr)``).
+            ``torch.optim.Adam(model.parameters(), lr, foreach=True)``, the
+            multi-tensor Adam, which is also the faster one on the CPU).
         lr: Learning rate of the default optimizer, > 0.
         loss: ``loss(outputs, targets) -> 0-d tensor`` (default: MSE).
         device: ``"auto"`` (CUDA when available), ``"cpu"``, ``"cuda"``...
@@ -217,7 +207,8 @@ class Trainer:
         self.optimizer = (
             optimizer
             if optimizer is not None
-            else torch.optim.Adam(self.module.parameters(), lr=self.lr, capturable=graphs)
+            # foreach: one multi-tensor update, also on the CPU (torch's default there is a loop per tensor)
+            else torch.optim.Adam(self.module.parameters(), lr=self.lr, capturable=graphs, foreach=True)
         )
         self._graphed = (
             GraphedStep(self._step, self.model.init_state, batch_dim=0 if self.model.batch_first else 1)
@@ -235,7 +226,7 @@ class Trainer:
         self.val_every: int | None = None
         self._stream: object | None = None
         self._pending: list[Tensor] = []  # losses not yet read back from the device
-        self._snapshot: dict[str, Any] | None = None  # weights and optimizer state at the last log point
+        self._snapshot: _snapshot.Snapshot | None = None  # weights and optimizer state at the last log point
         self._bar: Any = None
         self._shard: tuple[object, object] | None = None  # (stream given, this rank's lanes of it)
 
@@ -406,7 +397,7 @@ class Trainer:
                 if snapshot is not None:
                     self._restore(snapshot)
                 self.history.losses.extend(values[:offset])
-                restored = snapshot["step"] if snapshot is not None else first + offset
+                restored = snapshot.step if snapshot is not None else first + offset
                 raise TrainingDivergedError(first + offset, value, restored)
         self.history.losses.extend(values)
         if self._bar is not None:
@@ -423,21 +414,17 @@ class Trainer:
         self._flush()
         step = len(self.history.losses)
         restored = step
-        if not all(bool(torch.isfinite(p).all()) for p in self.module.parameters()) and self._snapshot is not None:
-            self._restore(self._snapshot)
-            restored = self._snapshot["step"]
+        snapshot = self._snapshot
+        if not all(bool(torch.isfinite(p).all()) for p in self.module.parameters()) and snapshot is not None:
+            self._restore(snapshot)
+            restored = snapshot.step
         raise TrainingDivergedError(step, float(loss.detach()), restored)
 
-    def _take_snapshot(self) -> dict[str, Any]:
-        return {
-            "step": self.history.steps,
-            "model": _clone(self.module.state_dict()),
-            "optimizer": _clone(self.optimizer.state_dict()),
-        }
+    def _take_snapshot(self) -> _snapshot.Snapshot:
+        return _snapshot.take(self.module, self.optimizer, self.history.steps, self._snapshot)
 
-    def _restore(self, snapshot: dict[str, Any]) -> None:
-        self.module.load_state_dict(snapshot["model"])
-        self.optimizer.load_state_dict(snapshot["optimizer"])
+    def _restore(self, snapshot: _snapshot.Snapshot) -> None:
+        _snapshot.restore(snapshot, self.module, self.optimizer)
         if self._graphed is not None:
             self._graphed.invalidate()  # the optimizer's state tensors were replaced
 
