@@ -89,6 +89,13 @@ def test_inference_keeps_the_training_mode_and_needs_no_grad() -> None:
     y, _ = sf.predict(model, torch.zeros(1, 5, 1))
     assert model.training
     assert not y.requires_grad
+    stream = sf.StreamingForecaster(model)
+    first = stream.update([0.5])  # dropout is off while it runs (evaluation mode), and back on after
+    assert model.training
+    assert not first.requires_grad
+    model.eval()
+    torch.testing.assert_close(sf.StreamingForecaster(model).update([0.5]), first)
+    assert not model.training
 
 
 def test_streaming_reset() -> None:
@@ -123,6 +130,24 @@ NOT_A_MODEL: Any = "model"
             lambda m: sf.predict(m, torch.zeros(2, 4, 1), torch.zeros(3, 1, 32)), ValueError, "state", id="state"
         ),
         pytest.param(lambda m: sf.StreamingForecaster(m).update([1.0, 2.0]), ValueError, "x_t", id="stream"),
+        pytest.param(
+            lambda m: sf.StreamingForecaster(m).update(torch.tensor([float("nan")])),
+            ValueError,
+            r"`x_t` must contain only finite values, got nan at index \(0,\)",
+            id="stream-nan",
+        ),
+        pytest.param(
+            lambda m: sf.StreamingForecaster(m).update(torch.tensor([[1.0], [float("inf")]], dtype=torch.float64)),
+            ValueError,
+            r"`x_t` must contain only finite values, got inf at index \(1, 0\)",
+            id="stream-inf-float64",
+        ),
+        pytest.param(
+            lambda m: sf.StreamingForecaster(m).update(torch.tensor([1])), TypeError, "`x_t`.*floating", id="stream-int"
+        ),
+        pytest.param(
+            lambda m: sf.StreamingForecaster(m).update(torch.zeros(1, 1, 1)), ValueError, "`x_t`.*shape", id="stream-3d"
+        ),
         pytest.param(lambda m: sf.prime(NOT_A_MODEL, [1.0]), TypeError, "model", id="model"),
     ],
 )
@@ -134,3 +159,10 @@ def test_bad_inference_input(call: Any, error: type[Exception], match: str) -> N
 def test_forecast_needs_matching_sizes() -> None:
     with pytest.raises(ValueError, match="output_size == input_size"):
         sf.forecast(sf.RecurrentForecaster(input_size=2, output_size=1), torch.zeros(1, 3, 2), 2)
+
+
+def test_streaming_accepts_other_float_dtypes_and_lists() -> None:
+    model = sf.RecurrentForecaster(hidden_size=4, num_layers=1)
+    expected = sf.StreamingForecaster(model).update(torch.tensor([0.25]))
+    for value in (torch.tensor([0.25], dtype=torch.float64), [0.25], np.array([0.25])):
+        torch.testing.assert_close(sf.StreamingForecaster(model).update(value), expected)

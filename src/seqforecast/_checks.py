@@ -123,7 +123,8 @@ def check_finite_tensor(name: str, tensor: Tensor) -> None:
     boundaries, never inside a training step.
     """
     if tensor.device.type == "cpu" and tensor.numel() <= _SMALL:
-        if all(map(math.isfinite, tensor.reshape(-1).tolist())):  # a few values: no kernels
+        values = tensor.tolist() if tensor.dim() == 1 else tensor.reshape(-1).tolist()
+        if all(map(math.isfinite, values)):  # a few values: no kernels
             return
     elif bool(torch.isfinite(tensor).all()):
         return

@@ -21,7 +21,7 @@ from typing import cast
 import torch
 from torch import Tensor, nn
 
-from seqforecast._checks import as_float_tensor, check_int
+from seqforecast._checks import as_float_tensor, check_finite_tensor, check_int
 from seqforecast.base import Forecaster, State, check_forecaster
 
 __all__ = ["StreamingForecaster", "forecast", "predict", "prime"]
@@ -231,25 +231,32 @@ class StreamingForecaster:
             >>> stream.state.shape  # the last window - 1 = 2 inputs: (batch, 2, features)
             torch.Size([2, 2, 1])
         """
-        x = as_float_tensor("x_t", x_t, dtype=self._param.dtype, device=self._param.device)
-        if x.dim() not in (1, 2) or x.shape[-1] != self.model.input_size:
+        param = self._param
+        x = x_t
+        if not (isinstance(x, Tensor) and x.dtype == param.dtype and x.device == param.device):
+            x = as_float_tensor("x_t", x_t, dtype=param.dtype, device=param.device, check_finite=False)
+        one = x.dim() == 1
+        if not (one or x.dim() == 2) or x.shape[-1] != self.model.input_size:
             msg = f"`x_t` must have shape ({self.model.input_size},) or (batch, {self.model.input_size}), got shape {tuple(x.shape)}"
             raise ValueError(msg)
-        batch, features = (1 if x.dim() == 1 else x.shape[0]), x.shape[-1]
+        check_finite_tensor("x_t", x)
+        batch, features = (1 if one else x.shape[0]), x.shape[-1]
         step = x.reshape((batch, 1, features) if self.model.batch_first else (1, batch, features))
-        # The work of _inference without its per-call costs (this runs once per observation):
-        # the model was checked in __init__, and its mode is only switched if it is training.
-        was_training = self._module.training
-        if was_training:
+        # This runs once per observation, so it does the work of _inference without its
+        # per-call costs: the model was checked in __init__, and its mode is only switched
+        # (and switched back) when it is training.
+        if self._module.training:
             self._module.eval()
-        try:
+            try:
+                with torch.no_grad():
+                    y, self.state = self.model(step, self.state)
+            finally:
+                self._module.train()
+        else:
             with torch.no_grad():
                 y, self.state = self.model(step, self.state)
-        finally:
-            if was_training:
-                self._module.train()
         self.steps += 1
-        return y.reshape(y.shape[-1]) if x.dim() == 1 else y.reshape(batch, y.shape[-1])  # drop the time axis
+        return y.reshape(y.shape[-1]) if one else y.reshape(batch, y.shape[-1])  # drop the time axis
 
     def reset(self, state: State = None) -> None:
         """Forget everything seen; start again from ``state`` (default: the initial one).
