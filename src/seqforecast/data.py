@@ -210,8 +210,8 @@ class SineStream:
         while stop is None or k < stop:
             count = size if stop is None else min(size, stop - k)
             inputs, targets = self._windows_of(k, count)
-            for i in range(count):
-                yield Window(inputs[i], targets[i], reset=k + i == 0)
+            for i, (x, y) in enumerate(zip(inputs.unbind(0), targets.unbind(0), strict=True)):
+                yield Window(x, y, reset=k + i == 0)
             k += count
             size = min(2 * size, _CHUNK)
 
