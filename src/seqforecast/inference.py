@@ -242,19 +242,17 @@ class StreamingForecaster:
         check_finite_tensor("x_t", x)
         batch, features = (1 if one else x.shape[0]), x.shape[-1]
         step = x.reshape((batch, 1, features) if self.model.batch_first else (1, batch, features))
-        # This runs once per observation, so it does the work of _inference without its
-        # per-call costs: the model was checked in __init__, and its mode is only switched
-        # (and switched back) when it is training.
-        if self._module.training:
+        # The work of _inference without its per-call costs (this runs once per observation):
+        # the model was checked in __init__, and its mode is only switched if it is training.
+        was_training = self._module.training
+        if was_training:
             self._module.eval()
-            try:
-                with torch.no_grad():
-                    y, self.state = self.model(step, self.state)
-            finally:
-                self._module.train()
-        else:
+        try:
             with torch.no_grad():
                 y, self.state = self.model(step, self.state)
+        finally:
+            if was_training:
+                self._module.train()
         self.steps += 1
         return y.reshape(y.shape[-1]) if one else y.reshape(batch, y.shape[-1])  # drop the time axis
 
