@@ -30,6 +30,7 @@ __all__ = [
     "HandState",
     "NotebookLoop",
     "NotebookRNN",
+    "bare_network",
     "hand_network",
     "hand_state",
     "hand_train",
@@ -73,16 +74,21 @@ class HandCausalConv(nn.Module):
         return self.head(h.transpose(1, 2)), full[:, -self.context :]
 
 
+def bare_network(model: sf.BaseForecaster) -> HandRecurrent | HandCausalConv:
+    """The forecaster's own torch modules (shared, not copied) in a plain-PyTorch network."""
+    if isinstance(model, sf.RecurrentForecaster):
+        return HandRecurrent(model.rnn, model.head)
+    if isinstance(model, sf.ConvForecaster):
+        return HandCausalConv(model.convs, model.head, model.context_length, model.config.negative_slope)
+    msg = f"no hand-written network for {type(model).__name__}"
+    raise TypeError(msg)
+
+
 def hand_network(model: sf.BaseForecaster) -> nn.Module:
     """A plain-PyTorch copy of a batch-first recurrent or convolutional forecaster."""
     copy = sf.model_from_config(type(model).__name__, model.config.to_dict())
     copy.load_state_dict(model.state_dict())
-    if isinstance(copy, sf.RecurrentForecaster):
-        return HandRecurrent(copy.rnn, copy.head)
-    if isinstance(copy, sf.ConvForecaster):
-        return HandCausalConv(copy.convs, copy.head, copy.context_length, copy.config.negative_slope)
-    msg = f"no hand-written network for {type(model).__name__}"
-    raise TypeError(msg)
+    return bare_network(copy)
 
 
 def hand_state(state: HandState) -> HandState:

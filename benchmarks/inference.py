@@ -6,10 +6,9 @@ import functools
 from collections.abc import Callable
 
 import torch
-from torch import Tensor
 
 import seqforecast as sf
-from benchmarks.baselines import HandCausalConv, HandRecurrent, HandState
+from benchmarks.baselines import HandState, bare_network
 from benchmarks.report import Pending, Row
 from benchmarks.timing import Timer
 
@@ -60,20 +59,10 @@ def prepare_forecast(name: str, horizon: int, device: torch.device) -> Pending:
     return Pending(run(horizon), run(2 * horizon), to_row)
 
 
-def _bare_step(model: sf.BaseForecaster) -> Callable[[Tensor, HandState], tuple[Tensor, HandState]]:
-    """One step of the forecaster's own torch modules, with none of the library around them."""
-    if isinstance(model, sf.RecurrentForecaster):
-        return HandRecurrent(model.rnn, model.head)
-    if isinstance(model, sf.ConvForecaster):
-        return HandCausalConv(model.convs, model.head, model.context_length, model.config.negative_slope)
-    msg = f"no bare step for {type(model).__name__}"
-    raise TypeError(msg)
-
-
 def prepare_streaming(name: str, device: torch.device, *, calls: int) -> Pending:
     """``StreamingForecaster.update`` on one value over a bare call of the model's modules on ``(1, 1, 1)``."""
     model = _model(name, device)
-    bare = _bare_step(model)
+    bare = bare_network(model)
     priming = torch.sin(torch.linspace(0.0, 3.0, 32, device=device))
     primed = sf.prime(model, priming)
     streaming = sf.StreamingForecaster(model, primed)
