@@ -12,7 +12,7 @@ import torch
 from torch import Tensor, nn
 
 import seqforecast as sf
-from seqforecast import cuda_graphs
+from seqforecast.training import cuda_graphs
 from seqforecast.demo import next_step_mse, sine_test_data
 
 

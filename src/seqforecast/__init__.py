@@ -8,10 +8,9 @@ state across windows (truncated back-propagation through time); and
 
 from seqforecast import metrics, plotting
 from seqforecast.base import BaseForecaster, Forecaster, State, detach_state
-from seqforecast.callbacks import Callback, EarlyStopping, ModelCheckpoint
+from seqforecast.training import Callback, EarlyStopping, ModelCheckpoint
 from seqforecast.checkpoint import Checkpoint, CheckpointError, load, save
 from seqforecast.data import ArrayStream, SineStream, Window
-from seqforecast.history import History, TrainingDivergedError
 from seqforecast.inference import StreamingForecaster, forecast, predict, prime
 from seqforecast.metrics import evaluate
 from seqforecast.models import (
@@ -25,10 +24,10 @@ from seqforecast.models import (
 )
 from seqforecast.series import load_series
 from seqforecast.tracing import Stage, trace_shapes
-from seqforecast.training import Trainer
+from seqforecast.training import History, Trainer, TrainingDivergedError
 from seqforecast.transforms import Differencer, Scaler
 
-__version__ = "0.1.0"
+from seqforecast._version import __version__
 
 __all__ = [
     "ArrayStream",

@@ -32,6 +32,7 @@ import torch
 from torch import Tensor
 
 from seqforecast._checks import describe
+from seqforecast._version import __version__
 from seqforecast.base import BaseForecaster, check_forecaster
 from seqforecast.models import model_from_config
 from seqforecast.transforms import Differencer, Scaler
@@ -263,7 +264,6 @@ def save(
     if metadata is not None and not isinstance(given["metadata"], dict):
         msg = f"`metadata` must be a dict of JSON values or None, got {describe(metadata)}"
         raise TypeError(msg)
-    from seqforecast import __version__
 
     tensors: dict[str, Tensor] = {}
     content = {

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from seqforecast.history import History
+from seqforecast.training.history import History
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure

@@ -22,14 +22,15 @@ from typing import Any, cast
 import torch
 from torch import Tensor, nn
 
-from seqforecast import _snapshot, checkpoint
+from seqforecast import checkpoint
+from seqforecast.training import _snapshot
 from seqforecast._checks import check_float, check_int, describe, resolve_device
 from seqforecast.base import Forecaster, State, check_forecaster, detach_state
-from seqforecast.callbacks import Callback
-from seqforecast.cuda_graphs import GraphedStep
+from seqforecast.training.callbacks import Callback
+from seqforecast.training.cuda_graphs import GraphedStep
 from seqforecast.data import Window
-from seqforecast.distributed import setup
-from seqforecast.history import History, TrainingDivergedError
+from seqforecast.training.distributed import setup
+from seqforecast.training.history import History, TrainingDivergedError
 
 __all__ = ["LossFunction", "Trainer"]
 
@@ -128,12 +129,12 @@ class Trainer:
         callbacks: :class:`Callback` objects.
         seed: Seeds torch's generator here, for reproducible dropout.
         distributed: Train with DistributedDataParallel, each rank on its own
-            lanes of the stream (see :mod:`seqforecast.distributed`). ``None``
+            lanes of the stream (see :mod:`seqforecast.training.distributed`). ``None``
             (the default) does so when a process group is initialised;
             ``True`` initialises one from the ``torchrun`` environment.
         cuda_graphs: On CUDA, capture the training step as a CUDA graph and
             replay it for every window of the same shape (see
-            :mod:`seqforecast.cuda_graphs`); ignored on the CPU and when
+            :mod:`seqforecast.training.cuda_graphs`); ignored on the CPU and when
             distributed. Needs a capturable optimizer (the default Adam is
             made capturable).
 

@@ -13,8 +13,8 @@ from seqforecast._checks import check_float, check_int
 if TYPE_CHECKING:
     from torch import Tensor
 
-    from seqforecast.history import History
-    from seqforecast.training import Trainer
+    from seqforecast.training.history import History
+    from seqforecast.training.trainer import Trainer
 
 __all__ = ["Callback", "EarlyStopping", "ModelCheckpoint"]
 
