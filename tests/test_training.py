@@ -12,8 +12,8 @@ import torch
 from torch import Tensor, nn
 
 import seqforecast as sf
-from seqforecast.training import cuda_graphs
 from seqforecast.demo import next_step_mse, sine_test_data
+from seqforecast.training import cuda_graphs
 
 
 def hand_written_loop(model: nn.Module, stream: sf.SineStream, steps: int, lr: float = 0.01) -> list[float]:

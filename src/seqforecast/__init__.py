@@ -7,8 +7,8 @@ state across windows (truncated back-propagation through time); and
 """
 
 from seqforecast import metrics, plotting
+from seqforecast._version import __version__
 from seqforecast.base import BaseForecaster, Forecaster, State, detach_state
-from seqforecast.training import Callback, EarlyStopping, ModelCheckpoint
 from seqforecast.checkpoint import Checkpoint, CheckpointError, load, save
 from seqforecast.data import ArrayStream, SineStream, Window
 from seqforecast.inference import StreamingForecaster, forecast, predict, prime
@@ -24,10 +24,8 @@ from seqforecast.models import (
 )
 from seqforecast.series import load_series
 from seqforecast.tracing import Stage, trace_shapes
-from seqforecast.training import History, Trainer, TrainingDivergedError
+from seqforecast.training import Callback, EarlyStopping, History, ModelCheckpoint, Trainer, TrainingDivergedError
 from seqforecast.transforms import Differencer, Scaler
-
-from seqforecast._version import __version__
 
 __all__ = [
     "ArrayStream",

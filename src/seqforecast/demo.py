@@ -19,10 +19,10 @@ from torch.nn import functional as F
 from seqforecast._checks import check_int, resolve_device
 from seqforecast.base import Forecaster, State
 from seqforecast.data import SineStream
-from seqforecast.training.history import History
 from seqforecast.inference import predict, prime
 from seqforecast.metrics import mse
 from seqforecast.models import ConvForecaster, FeedForwardForecaster, RecurrentForecaster
+from seqforecast.training.history import History
 from seqforecast.training.trainer import Trainer
 
 __all__ = [

@@ -23,12 +23,12 @@ import torch
 from torch import Tensor, nn
 
 from seqforecast import checkpoint
-from seqforecast.training import _snapshot
 from seqforecast._checks import check_float, check_int, describe, resolve_device
 from seqforecast.base import Forecaster, State, check_forecaster, detach_state
+from seqforecast.data import Window
+from seqforecast.training import _snapshot
 from seqforecast.training.callbacks import Callback
 from seqforecast.training.cuda_graphs import GraphedStep
-from seqforecast.data import Window
 from seqforecast.training.distributed import setup
 from seqforecast.training.history import History, TrainingDivergedError
 
