@@ -7,6 +7,7 @@ message that names the argument, what was expected and what was received.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Sequence
 from typing import Any
 
@@ -22,6 +23,7 @@ __all__ = [
     "check_float",
     "check_floating_tensor",
     "check_int",
+    "check_path",
     "describe",
     "resolve_device",
 ]
@@ -176,22 +178,77 @@ def as_float_tensor(
         )
         raise TypeError(msg)
     target_dtype = dtype if dtype is not None else (tensor.dtype if isinstance(value, Tensor) else torch.float32)
+    source = tensor
     tensor = tensor.to(device=device if device is not None else tensor.device, dtype=target_dtype)
     if check_finite:
-        check_finite_tensor(name, tensor)
+        try:
+            check_finite_tensor(name, tensor)
+        except ValueError:
+            _check_cast(name, source, tensor)
+            raise
     return tensor
 
 
-def resolve_device(device: torch.device | str) -> torch.device:
-    """Resolve ``"auto"`` to CUDA when available, else CPU; validate the rest."""
+def _check_cast(name: str, source: Tensor, cast: Tensor) -> None:
+    """Raise a :class:`ValueError` if a finite value of ``source`` became infinite in ``cast``."""
+    overflowed = torch.isfinite(source.to(cast.device)) & ~torch.isfinite(cast)
+    if bool(overflowed.any()):
+        index = tuple(int(i) for i in overflowed.nonzero()[0].tolist())
+        limit = torch.finfo(cast.dtype).max
+        msg = (
+            f"`{name}` holds {source[index].item():g} at index {index}, which overflows {cast.dtype} "
+            f"(largest finite value {limit:.4g}); rescale the data or use a wider dtype"
+        )
+        raise ValueError(msg)
+
+
+def check_path(name: str, value: object) -> str | os.PathLike[str]:
+    """Return ``value`` if it is a file path: a non-empty ``str`` or an ``os.PathLike``.
+
+    Raises:
+        TypeError: ``value`` is not a ``str`` or path-like object (``None``, bytes, a number...).
+        ValueError: ``value`` is the empty string.
+    """
+    if not isinstance(value, (str, os.PathLike)):
+        msg = f"`{name}` must be a file path (str or os.PathLike), got {describe(value)}"
+        raise TypeError(msg)
+    if isinstance(value, str) and not value:
+        msg = f"`{name}` must be a file path, got the empty string"
+        raise ValueError(msg)
+    return value
+
+
+def resolve_device(device: object, name: str = "device") -> torch.device:
+    """Resolve ``"auto"`` to CUDA when available, else CPU; validate the rest.
+
+    A CUDA device must exist on this machine (``"cuda:3"`` needs four GPUs).
+
+    Raises:
+        TypeError: ``device`` is not a ``str`` or :class:`torch.device`.
+        ValueError: ``device`` names no device type, or one this machine lacks.
+    """
     if isinstance(device, str) and device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if not isinstance(device, (str, torch.device)):
+        msg = f"`{name}` must be 'auto', 'cpu', 'cuda' or a torch.device, got {describe(device)}"
+        raise TypeError(msg)
     try:
         resolved = torch.device(device)
     except (RuntimeError, TypeError):
-        msg = f"`device` must be 'auto', 'cpu', 'cuda' or a torch.device, got {device!r}"
+        msg = f"`{name}` must be 'auto', 'cpu', 'cuda' or a torch.device, got {device!r}"
         raise ValueError(msg) from None
-    if resolved.type == "cuda" and not torch.cuda.is_available():
-        msg = f"`device` is {device!r} but CUDA is not available on this machine"
+    if resolved.type == "cuda":
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if count == 0:
+            msg = f"`{name}` is {device!r} but CUDA is not available on this machine"
+            raise ValueError(msg)
+        if (resolved.index or 0) >= count:
+            msg = f"`{name}` is {device!r} but this machine has {count} CUDA device(s)"
+            raise ValueError(msg)
+    elif resolved.type == "mps" and not torch.backends.mps.is_available():
+        msg = f"`{name}` is {device!r} but MPS is not available on this machine"
+        raise ValueError(msg)
+    elif resolved.type not in ("cpu", "cuda", "mps", "meta"):
+        msg = f"`{name}` must be a CPU, CUDA or MPS device, got {device!r}"
         raise ValueError(msg)
     return resolved

@@ -19,7 +19,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from seqforecast._checks import check_bool, check_float, check_int, describe
+from seqforecast._checks import check_bool, check_float, check_int, describe, resolve_device
 from seqforecast.series import series_tensor
 
 __all__ = ["ArrayStream", "SineStream", "Window"]
@@ -129,7 +129,7 @@ class SineStream:
         self.num_windows = None if num_windows is None else check_int("num_windows", num_windows)
         self.batch_first = check_bool("batch_first", batch_first)
         self.dtype = _check_dtype(dtype)
-        self.device = torch.device(device)
+        self.device = resolve_device(device)
         if phase_degrees is None:
             phases = [i * 360.0 / self.batch_size for i in range(self.batch_size)]
         else:
@@ -262,11 +262,11 @@ def _shard_bounds(batch_size: int, rank: int, world_size: int) -> tuple[int, int
 
 
 def _split_series(series: object) -> list[object]:
-    """A sequence of arrays is several series; anything else is one."""
+    """A sequence of arrays is several series; anything else (NumPy scalars included) is one."""
     if (
         isinstance(series, (list, tuple))
         and series
-        and all(isinstance(s, (Tensor, np.ndarray)) or hasattr(s, "__array__") for s in series)
+        and all((isinstance(s, (Tensor, np.ndarray)) or hasattr(s, "__array__")) and np.ndim(s) >= 1 for s in series)
     ):
         return list(series)
     return [series]
@@ -324,7 +324,7 @@ class ArrayStream:
         self.num_epochs = None if num_epochs is None else check_int("num_epochs", num_epochs)
         self.batch_first = check_bool("batch_first", batch_first)
         self.dtype = _check_dtype(dtype)
-        self.device = torch.device(device)
+        self.device = resolve_device(device)
         parts = _split_series(series)
         self._lanes: list[Tensor] = []
         features: int | None = None
