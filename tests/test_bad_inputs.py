@@ -7,23 +7,28 @@ expected and what was received). To cover a new case, add a row.
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 import torch
+from safetensors.torch import save as safetensors_bytes
+from torch import Tensor
 
 import seqforecast as sf
+from seqforecast.checkpoint import CheckpointError, read_file, write_file
 
 
 @dataclass(frozen=True)
 class Case:
-    """One bad call: ``call()`` must raise ``error`` with a message matching ``match``."""
+    """One bad call: ``call(tmp_path)`` must raise ``error`` with a message matching ``match``."""
 
     id: str
-    call: Callable[[], Any]
+    call: Callable[[Path], Any]
     error: type[Exception]
     match: str
 
@@ -36,22 +41,134 @@ def bad(value: object) -> Any:
     return value
 
 
+def crafted(
+    folder: Path,
+    model: sf.BaseForecaster | None = None,
+    *,
+    content: Callable[[dict[str, Any]], object] = lambda c: None,
+    tensors: Callable[[dict[str, Tensor]], dict[str, Tensor]] = lambda t: t,
+) -> Path:
+    """A checkpoint with a valid digest whose content or tensors were edited after saving."""
+    original, crafted_path = folder / "original.safetensors", folder / "crafted.safetensors"
+    sf.save(original, model if model is not None else sf.FeedForwardForecaster(hidden_sizes=(8,)))
+    data, stored = read_file(original)
+    content(data)
+    write_file(crafted_path, data, tensors(stored))
+    return crafted_path
+
+
+def raw_file(folder: Path, data: bytes) -> Path:
+    path = folder / "raw.safetensors"
+    path.write_bytes(data)
+    return path
+
+
+def header_file(folder: Path, metadata: dict[str, str]) -> Path:
+    return raw_file(folder, safetensors_bytes({}, metadata=metadata))
+
+
+def set_config(key: str, value: object) -> Callable[[dict[str, Any]], None]:
+    def edit(content: dict[str, Any]) -> None:
+        content["model"]["config"][key] = value
+
+    return edit
+
+
+DEEP_JSON = b'{"__metadata__":' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+
+
 CASES = [
     # -- devices: one validator for every ``device`` argument -------------------------------
     Case(
         "ArrayStream device banana",
-        lambda: sf.ArrayStream(SERIES, 10, device="banana"),
+        lambda _: sf.ArrayStream(SERIES, 10, device="banana"),
         ValueError,
         "`device`.*'banana'",
     ),
-    Case("SineStream device banana", lambda: sf.SineStream(device="banana"), ValueError, "`device`.*'banana'"),
-    Case("ArrayStream device 3", lambda: sf.ArrayStream(SERIES, 10, device=bad(3)), TypeError, "`device`.*3 \\(int\\)"),
+    Case("SineStream device banana", lambda _: sf.SineStream(device="banana"), ValueError, "`device`.*'banana'"),
+    Case(
+        "ArrayStream device 3", lambda _: sf.ArrayStream(SERIES, 10, device=bad(3)), TypeError, "`device`.*3 \\(int\\)"
+    ),
+    Case("load device banana", lambda p: sf.load(p / "m", device="banana"), ValueError, "`device`.*'banana'"),
+    # -- model constructors -------------------------------------------------------------------
+    Case(
+        "ConvForecaster context 2.2e12",
+        lambda _: sf.ConvForecaster(num_layers=40, dilation_base=2),
+        ValueError,
+        r"`num_layers`=40, `kernel_size`=3 and `dilation_base`=2 give a context of 2.2e\+12",
+    ),
+    Case(
+        "FeedForwardForecaster window 1e7",
+        lambda _: sf.FeedForwardForecaster(window=10**7),
+        ValueError,
+        "`window`=10000000 give a context",
+    ),
+    # -- checkpoint paths -------------------------------------------------------------------
+    Case("save path None", lambda _: sf.save(bad(None), sf.RecurrentForecaster()), TypeError, "`path`.*None"),
+    Case("load path None", lambda _: sf.load(bad(None)), TypeError, "`path`.*None"),
+    Case("load a folder", sf.load, CheckpointError, "is a folder"),
+    Case("load /dev/zero", lambda _: sf.load("/dev/zero"), CheckpointError, "not a regular file"),
+    Case("load a missing file", lambda p: sf.load(p / "missing"), FileNotFoundError, "no such file"),
+    Case("save onto a folder", lambda p: sf.save(p, sf.RecurrentForecaster()), IsADirectoryError, "is a folder"),
+    # -- checkpoint contents: refused before anything is built ------------------------------
+    Case(
+        "int32 weights",
+        lambda p: sf.load(crafted(p, tensors=lambda t: {k: v.to(torch.int32) for k, v in t.items()})),
+        CheckpointError,
+        "dtype torch.int32; weights must be floating point",
+    ),
+    Case(
+        "bool weights",
+        lambda p: sf.load(crafted(p, tensors=lambda t: {k: v > 0 for k, v in t.items()})),
+        CheckpointError,
+        "dtype torch.bool; weights must be floating point",
+    ),
+    Case(
+        "unknown model dtype",
+        lambda p: sf.load(crafted(p, content=lambda c: c["model"].update(dtype="int8"))),
+        CheckpointError,
+        "dtype is 'int8'",
+    ),
+    Case(
+        "config declares a huge model",
+        lambda p: sf.load(crafted(p, content=set_config("hidden_sizes", [20000, 20000]))),
+        CheckpointError,
+        r"declares weight 'net.0.bias' of shape \(20000,\), but the file holds \(8,\)",
+    ),
+    Case(
+        "config declares a huge receptive field",
+        lambda p: sf.load(
+            crafted(
+                p, sf.ConvForecaster(channels=2, head_hidden=2, dilation_base=2), content=set_config("num_layers", 40)
+            )
+        ),
+        CheckpointError,
+        "`num_layers`",
+    ),
+    Case(
+        "negative format_version",
+        lambda p: sf.load(header_file(p, {"format": "seqforecast", "format_version": "-1", "content": "{}"})),
+        CheckpointError,
+        "format_version is -1",
+    ),
+    Case(
+        "100,000-deep JSON header",
+        lambda p: sf.load(raw_file(p, struct.pack("<Q", len(DEEP_JSON)) + DEEP_JSON)),
+        CheckpointError,
+        "header is not seqforecast JSON",
+    ),
+    Case(
+        "header larger than the file",
+        lambda p: sf.load(raw_file(p, struct.pack("<Q", 2**40) + bytes(64))),
+        CheckpointError,
+        "declare a 1099511627776-byte header in a 72-byte file",
+    ),
 ]
 if not torch.cuda.is_available():
     CASES += [
         Case(
             "ArrayStream on missing CUDA",
-            lambda: sf.ArrayStream(SERIES, 10, device="cuda"),
+            lambda _: sf.ArrayStream(SERIES, 10, device="cuda"),
             ValueError,
             "CUDA is not available",
         ),
@@ -60,7 +177,7 @@ else:
     CASES += [
         Case(
             "ArrayStream on missing GPU",
-            lambda: sf.ArrayStream(SERIES, 10, device="cuda:99"),
+            lambda _: sf.ArrayStream(SERIES, 10, device="cuda:99"),
             ValueError,
             "CUDA device",
         ),
@@ -68,9 +185,9 @@ else:
 
 
 @pytest.mark.parametrize("case", [pytest.param(c, id=c.id) for c in CASES])
-def test_bad_input_raises_one_clear_error(case: Case) -> None:
+def test_bad_input_raises_one_clear_error(case: Case, tmp_path: Path) -> None:
     with pytest.raises(case.error, match=case.match):
-        case.call()
+        case.call(tmp_path)
 
 
 def test_a_list_of_numpy_scalars_is_one_series() -> None:

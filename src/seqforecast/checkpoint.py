@@ -11,7 +11,10 @@ Opening a checkpoint never runs code from the file: the header is parsed as
 JSON, tensors are read by safetensors, and a SHA-256 digest over the JSON
 content and every tensor's bytes detects corruption. Writing is atomic: a
 temporary file in the same folder is written, flushed to disk and renamed
-over the target, so a crash mid-save leaves the previous file intact.
+over the target, so a crash mid-save leaves the previous file intact. The
+target keeps its permissions, a symbolic link is written through, and the
+temporary files of writers killed mid-save are removed by the next save to
+the same path.
 
 This is the only module that reads or writes model or trainer state.
 """
@@ -24,14 +27,16 @@ import json
 import math
 import os
 import secrets
+import stat
 import struct
+import time
 from pathlib import Path
 from typing import Any, Protocol
 
 import torch
 from torch import Tensor
 
-from seqforecast._checks import describe
+from seqforecast._checks import check_path, describe, resolve_device
 from seqforecast._version import __version__
 from seqforecast.base import BaseForecaster, check_forecaster
 from seqforecast.models import model_from_config
@@ -137,20 +142,79 @@ def _digest(metadata: dict[str, str], tensors: dict[str, Tensor]) -> str:
     return sha.hexdigest()
 
 
+_STALE_SECONDS = 60.0  # a dead writer's temporary file untouched this long is removed
+
+
+def _temporary_name(target: Path) -> str:
+    """``.NAME.PID.RANDOM.tmp``: hidden, beside the target, naming the writing process."""
+    return f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
+
+
+def _running(pid: int) -> bool:
+    """Whether a process ``pid`` exists on this machine (when unsure: yes)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError, OverflowError):
+        return True
+    return True
+
+
+def _remove_stale_temporaries(target: Path) -> None:
+    """Remove the temporary files of earlier saves to ``target`` whose writer died.
+
+    A temporary file is removed only if the process named in it is no longer
+    running and the file has not been modified for ``_STALE_SECONDS``, so a
+    save in progress (in this or another process) is never disturbed.
+    """
+    prefix, now = f".{target.name}.", time.time()
+    try:
+        candidates = [entry for entry in os.scandir(target.parent) if entry.name.startswith(prefix)]
+    except OSError:
+        return
+    for entry in candidates:
+        parts = entry.name[len(prefix) :].split(".")
+        if len(parts) != 3 or parts[2] != "tmp" or not parts[0].isdigit():
+            continue
+        try:
+            stale = now - entry.stat(follow_symlinks=False).st_mtime > _STALE_SECONDS
+            if stale and entry.is_file(follow_symlinks=False) and not _running(int(parts[0])):
+                Path(entry.path).unlink()
+        except OSError:
+            continue
+
+
 def _write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to a temporary file beside ``path``, fsync, rename over ``path``."""
-    folder = path.parent
+    """Write ``data`` to a temporary file beside ``path``, fsync, rename over ``path``.
+
+    A symbolic link is written through (its target is replaced, the link
+    stays); an existing file keeps its permission bits; temporary files left
+    by writers that were killed mid-save are removed.
+    """
+    target = Path(os.path.realpath(path)) if path.is_symlink() else path
+    folder = target.parent
     if not folder.is_dir():
         msg = f"cannot write {str(path)!r}: the folder {str(folder)!r} does not exist"
         raise FileNotFoundError(msg)
-    temporary = folder / f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
+    if target.is_dir():
+        msg = f"cannot write {str(path)!r}: it is a folder"
+        raise IsADirectoryError(msg)
+    try:
+        mode: int | None = stat.S_IMODE(target.stat().st_mode)
+    except FileNotFoundError:
+        mode = None  # a new file: permissions from the umask
+    _remove_stale_temporaries(target)
+    temporary = folder / _temporary_name(target)
     descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # mode honours the umask
     try:
         with os.fdopen(descriptor, "wb") as handle:
+            if mode is not None:
+                temporary.chmod(mode)  # the file replaced keeps its permissions
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        temporary.replace(path)
+        temporary.replace(target)
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
@@ -172,6 +236,22 @@ def write_file(path: str | os.PathLike[str], content: dict[str, Any], tensors: d
     _write_atomic(Path(path), to_bytes(tensors, metadata=metadata))
 
 
+def _regular_file_size(file: Path) -> int:
+    """The size of ``file``; a folder, a device or a pipe is refused before anything is read."""
+    try:
+        info = file.stat()
+    except FileNotFoundError:
+        msg = f"no checkpoint at {str(file)!r} (no such file)"
+        raise FileNotFoundError(msg) from None
+    if stat.S_ISDIR(info.st_mode):
+        msg = f"{str(file)!r} is a folder, not a checkpoint file"
+        raise CheckpointError(msg)
+    if not stat.S_ISREG(info.st_mode):
+        msg = f"{str(file)!r} is not a regular file (a device, a pipe or a socket?), so not a checkpoint"
+        raise CheckpointError(msg)
+    return info.st_size
+
+
 def read_file(
     path: str | os.PathLike[str], device: torch.device | str = "cpu"
 ) -> tuple[dict[str, Any], dict[str, Tensor]]:
@@ -179,32 +259,43 @@ def read_file(
     from safetensors import SafetensorError
     from safetensors.torch import load as from_bytes
 
-    file = Path(path)
-    if not file.is_file():
-        msg = f"no checkpoint at {str(file)!r} (no such file)"
-        raise FileNotFoundError(msg)
-    data = file.read_bytes()
+    file = Path(check_path("path", path))
     where = f"{file} is not a seqforecast checkpoint"
-    if len(data) < 8:
-        msg = f"{where}: the file is {len(data)} bytes long, too short for a safetensors header"
-        raise CheckpointError(msg)
-    (header_length,) = struct.unpack("<Q", data[:8])
-    if header_length > min(_MAX_HEADER, len(data) - 8):
-        msg = f"{where}: no safetensors header (a pickle or a truncated file?)"
-        raise CheckpointError(msg)
     try:
-        header = json.loads(data[8 : 8 + header_length])
-        metadata = header["__metadata__"]
-        marker, version = metadata["format"], int(metadata["format_version"])
-    except (ValueError, KeyError, TypeError):
-        msg = f"{where}: its header is not seqforecast JSON metadata"
+        size = _regular_file_size(file)
+        with file.open("rb") as handle:  # the header is checked before the rest is read
+            prefix = handle.read(8)
+            if len(prefix) < 8:
+                msg = f"{where}: the file is {len(prefix)} bytes long, too short for a safetensors header"
+                raise CheckpointError(msg)
+            (header_length,) = struct.unpack("<Q", prefix)
+            if header_length > min(_MAX_HEADER, size - 8):
+                msg = (
+                    f"{where}: its first 8 bytes declare a {header_length}-byte header in a {size}-byte file "
+                    f"(at most {_MAX_HEADER}); a pickle or a truncated file?"
+                )
+                raise CheckpointError(msg)
+            header_bytes = handle.read(header_length)
+            try:
+                header = json.loads(header_bytes)
+                metadata = header["__metadata__"]
+                marker, version = metadata["format"], int(metadata["format_version"])
+            except (ValueError, KeyError, TypeError, RecursionError):
+                msg = f"{where}: its header is not seqforecast JSON metadata"
+                raise CheckpointError(msg) from None
+            if marker != FORMAT:
+                msg = f"{where}: its format is {marker!r}"
+                raise CheckpointError(msg)
+            if version < 1:
+                msg = f"{where}: its format_version is {version}, expected an integer from 1 to {FORMAT_VERSION}"
+                raise CheckpointError(msg)
+            if version > FORMAT_VERSION:
+                msg = f"{file} has checkpoint format version {version}, newer than this seqforecast reads ({FORMAT_VERSION}): upgrade seqforecast"
+                raise CheckpointError(msg)
+            data = prefix + header_bytes + handle.read()
+    except (IsADirectoryError, PermissionError) as error:
+        msg = f"cannot read the checkpoint {str(file)!r}: {error.strerror}"
         raise CheckpointError(msg) from None
-    if marker != FORMAT:
-        msg = f"{where}: its format is {marker!r}"
-        raise CheckpointError(msg)
-    if version > FORMAT_VERSION:
-        msg = f"{file} has checkpoint format version {version}, newer than this seqforecast reads ({FORMAT_VERSION}): upgrade seqforecast"
-        raise CheckpointError(msg)
     try:
         tensors = from_bytes(data)
     except (SafetensorError, ValueError, RuntimeError, OverflowError) as error:
@@ -215,10 +306,44 @@ def read_file(
         raise CheckpointError(msg)
     try:
         content = json.loads(metadata["content"])
+    except RecursionError:
+        msg = f"{file} is not a valid seqforecast checkpoint: its content is nested too deeply"
+        raise CheckpointError(msg) from None
     except (KeyError, TypeError, ValueError) as error:
         msg = f"{file} is corrupt: {error}"
         raise CheckpointError(msg) from None
     return content, {name: tensor.to(device) for name, tensor in tensors.items()}
+
+
+_DTYPES = {"float16": torch.float16, "bfloat16": torch.bfloat16, "float32": torch.float32, "float64": torch.float64}
+
+
+def _check_weights(class_name: str, config: dict[str, Any], weights: object) -> None:
+    """Compare the weights in a file with those its configuration declares, building nothing.
+
+    The model is laid out on the ``meta`` device (shapes without memory), so
+    a small file whose configuration asks for a huge model is refused before
+    any memory is allocated for it.
+    """
+    with torch.device("meta"):
+        skeleton = model_from_config(class_name, config)
+    declared = {name: tuple(t.shape) for name, t in skeleton.state_dict().items()}
+    if not isinstance(weights, dict) or not all(isinstance(t, Tensor) for t in weights.values()):
+        msg = f"its weights must be a dict of tensors, got {describe(weights)}"
+        raise CheckpointError(msg)
+    held = {name: tuple(t.shape) for name, t in weights.items()}
+    if held != declared:
+        diff = sorted(set(held.items()) ^ set(declared.items()))[:1]
+        name = diff[0][0]
+        msg = (
+            f"its configuration declares weight {name!r} of shape {declared.get(name, 'none')}, "
+            f"but the file holds {held.get(name, 'none')}"
+        )
+        raise CheckpointError(msg)
+    for name, tensor in weights.items():
+        if not tensor.is_floating_point():
+            msg = f"its weight {name!r} has dtype {tensor.dtype}; weights must be floating point"
+            raise CheckpointError(msg)
 
 
 # -- public API -------------------------------------------------------------------------
@@ -241,9 +366,15 @@ def save(
         differencer: The :class:`~seqforecast.Differencer` likewise.
         metadata: Your own JSON-serialisable information.
 
+    The model's parameter dtype is recorded, and :func:`load` restores it.
+    The write is atomic: see the Guarantees page of the documentation for
+    what that promises (permissions, symbolic links, temporary files).
+
     Raises:
-        TypeError: ``model`` is not a library forecaster, or bad transforms.
+        TypeError: ``path`` is not a path, ``model`` is not a library
+            forecaster, or bad transforms.
         CheckpointError: ``metadata`` is not JSON-serialisable.
+        FileNotFoundError: The folder of ``path`` does not exist.
 
     Example:
         >>> import pathlib, tempfile, seqforecast as sf
@@ -253,6 +384,7 @@ def save(
         {'units': 'degrees'}
     """
     given: dict[str, object] = {"model": model, "metadata": metadata}
+    check_path("path", path)
     check_forecaster(model)
     if not isinstance(given["model"], BaseForecaster):
         msg = f"`model` must be one of seqforecast's forecasters to be saved, got {describe(model)}"
@@ -268,7 +400,11 @@ def save(
     tensors: dict[str, Tensor] = {}
     content = {
         "library_version": __version__,
-        "model": {"class": type(model).__name__, "config": model.config.to_dict()},
+        "model": {
+            "class": type(model).__name__,
+            "config": model.config.to_dict(),
+            "dtype": str(next(model.parameters()).dtype).removeprefix("torch."),
+        },
         "weights": _encode(dict(model.state_dict()), "model", tensors),
         "scaler": None if scaler is None else scaler.state_dict(),
         "differencer": None if differencer is None else differencer.state_dict(),
@@ -283,16 +419,23 @@ def load(path: str | os.PathLike[str], *, device: torch.device | str = "cpu") ->
 
     Args:
         path: The checkpoint file.
-        device: Where to put the model and the trainer's tensors.
+        device: Where to put the model and the trainer's tensors (``"auto"``:
+            CUDA when available).
 
     Returns:
-        A :class:`Checkpoint` whose model is in evaluation mode.
+        A :class:`Checkpoint` whose model is in evaluation mode, with the
+        parameter dtype it was saved with.
 
     Raises:
+        TypeError: ``path`` is not a path.
+        ValueError: ``device`` is unknown or not available on this machine.
         FileNotFoundError: ``path`` does not exist.
-        CheckpointError: The file is not a seqforecast checkpoint, is
-            corrupt, names an unknown model class or was written by a newer
-            format version. Nothing in the file is ever executed.
+        CheckpointError: The file is a folder or not a regular file, is not
+            a seqforecast checkpoint, is corrupt, names an unknown model
+            class, holds weights that are not floating point or that do not
+            match its configuration, or was written by a newer format
+            version. Nothing in the file is ever executed, and the header is
+            checked before the rest of the file is read.
 
     Example:
         >>> import pathlib, tempfile, torch, seqforecast as sf
@@ -304,18 +447,31 @@ def load(path: str | os.PathLike[str], *, device: torch.device | str = "cpu") ->
         >>> torch.equal(loaded(x)[0], model(x)[0])
         True
     """
+    device = resolve_device(device)
     content, tensors = read_file(path, device)
     try:
         spec = content["model"]
-        model = model_from_config(spec["class"], spec["config"])
+        dtype_name = spec.get("dtype", "float32")  # files before the dtype was recorded: float32
+        if dtype_name not in _DTYPES:
+            msg = f"its model dtype is {dtype_name!r}, expected one of {sorted(_DTYPES)}"
+            raise CheckpointError(msg)
+        dtype = _DTYPES[dtype_name]
         weights = _decode(content["weights"], tensors)
+        _check_weights(spec["class"], spec["config"], weights)  # before the model is built
+        model = model_from_config(spec["class"], spec["config"]).to(dtype)
         model.load_state_dict(weights, strict=True)
         scaler = None if content["scaler"] is None else Scaler.from_state_dict(content["scaler"])
         differencer = None if content["differencer"] is None else Differencer.from_state_dict(content["differencer"])
         trainer_state = None if content["trainer"] is None else _decode(content["trainer"], tensors)
         metadata = _decode(content["metadata"], tensors)
-    except (KeyError, TypeError, ValueError, RuntimeError) as error:
+    except RecursionError:
+        msg = f"{path} is not a valid seqforecast checkpoint: its content is nested too deeply"
+        raise CheckpointError(msg) from None
+    except CheckpointError as error:
         msg = f"{path} is not a valid seqforecast checkpoint: {error}"
+        raise CheckpointError(msg) from None
+    except (KeyError, TypeError, ValueError, RuntimeError) as error:
+        msg = f"{path} is not a valid seqforecast checkpoint: {error!s}"
         raise CheckpointError(msg) from None
     model.to(device).eval()
     return Checkpoint(

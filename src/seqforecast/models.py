@@ -155,6 +155,21 @@ class RecurrentForecaster(BaseForecaster):
         return self.head(features), new_state
 
 
+MAX_CONTEXT = 2**20
+"""The longest context (inputs remembered) a feed-forward or conv forecaster may have."""
+
+
+def _check_context(context: int, settings: str) -> int:
+    """Return ``context`` if it is at most :data:`MAX_CONTEXT`, before any layer is built."""
+    if context > MAX_CONTEXT:
+        msg = (
+            f"{settings} give a context of {context:.3g} past inputs; at most {MAX_CONTEXT} are supported "
+            f"(the state holds that many inputs per series)"
+        )
+        raise ValueError(msg)
+    return context
+
+
 class _ContextForecaster(BaseForecaster):
     """A forecaster whose state is its last ``context_length`` inputs."""
 
@@ -243,7 +258,7 @@ class FeedForwardForecaster(_ContextForecaster):
         self.input_size = config.input_size
         self.output_size = config.output_size
         self.batch_first = config.batch_first
-        self._context = config.window - 1  # read on every forward pass
+        self._context = _check_context(config.window - 1, f"`window`={config.window}")  # read on every forward pass
         layers: list[nn.Module] = []
         width = config.window * config.input_size
         for size in sizes:
@@ -329,7 +344,11 @@ class ConvForecaster(_ContextForecaster):
         self.output_size = config.output_size
         self.batch_first = config.batch_first
         self.dilations: tuple[int, ...] = tuple(int(config.dilation_base**i) for i in range(config.num_layers))
-        self._context = (config.kernel_size - 1) * sum(self.dilations)  # read on every forward pass
+        self._context = _check_context(  # read on every forward pass
+            (config.kernel_size - 1) * sum(self.dilations),
+            f"`num_layers`={config.num_layers}, `kernel_size`={config.kernel_size} and "
+            f"`dilation_base`={config.dilation_base}",
+        )
         self.convs = nn.ModuleList(
             nn.Conv1d(config.input_size if i == 0 else config.channels, config.channels, config.kernel_size, dilation=d)
             for i, d in enumerate(self.dilations)
