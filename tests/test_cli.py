@@ -184,3 +184,63 @@ def test_a_column_chosen_by_index_is_found_again(tmp_path: Path, capsys: pytest.
     capsys.readouterr()
     assert main(["forecast", str(model), str(data), "--horizon", "2"]) == 0
     assert capsys.readouterr().out.splitlines()[0] == "step,1"
+
+
+_WAVE = [f"{10 + 5 * np.sin(i / 4):.3f}" for i in range(60)]
+_CSV_CASES = {
+    "two.csv": "year,y\n" + "".join(f"{2000 + i},{v}\n" for i, v in enumerate(_WAVE)),
+    "semi.csv": "date;y\n" + "".join(f"2026-01-{i + 1:02d};{v}\n" for i, v in enumerate(_WAVE)),
+    "dup.csv": "y,y\n1,2\n3,4\n5,6\n",
+    "gaps.csv": "y\n" + "\n".join(v if i not in (3, 4, 40) else "" for i, v in enumerate(_WAVE)) + "\n",
+    "short.csv": "y\n" + "\n".join(_WAVE[:30]) + "\n",
+}
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        pytest.param(
+            ["two.csv"], "2 numeric columns ('year', 'y'); choose the one to forecast with --column", id="2-cols"
+        ),
+        pytest.param(["semi.csv", "--column", "y", "--sep", ","], "give it with --sep", id="wrong-sep"),
+        pytest.param(["semi.csv", "--sep", "ab"], "--sep must be one character", id="long-sep"),
+        pytest.param(["dup.csv", "--column", "y"], "names column 'y' twice", id="duplicate"),
+        pytest.param(["gaps.csv"], "3 missing value(s) at line(s) 5, 6, 42", id="missing"),
+        pytest.param(["gaps.csv"], "fill them with --fill interpolate or --fill ffill", id="missing-flag"),
+        pytest.param(["gaps.csv", "--fill", "mean"], "invalid choice", id="fill-choice"),
+        pytest.param(["two.csv", "--time-column", "t"], "no column named 't' for --time-column", id="time"),
+        pytest.param(
+            ["short.csv", "--seq-length", "32"], "--seq-length 32 needs at least 33 training rows", id="short"
+        ),
+        pytest.param(["short.csv", "--batch-size", "10"], "(--batch-size * (--seq-length + 1))", id="short-batch"),
+    ],
+)
+def test_csv_problems_exit_2_naming_the_flag_and_change_nothing(
+    argv: list[str], message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for name, text in _CSV_CASES.items():
+        (tmp_path / name).write_text(text)
+    before = {p: p.read_bytes() for p in tmp_path.iterdir()}
+    full = ["train", str(tmp_path / argv[0]), *argv[1:], "--model", "mlp", "--steps", "2", "--device", "cpu"]
+    assert main([*full, "--quiet", "--out", str(tmp_path / "m.safetensors")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1, err
+    assert message in err
+    assert {p: p.read_bytes() for p in tmp_path.iterdir()} == before
+
+
+def test_a_semicolon_file_with_dates_gaps_and_few_rows_trains_with_defaults_that_fit(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = tmp_path / "small.csv"
+    rows = [f"2026-01-{i + 1:02d};{'' if i == 7 else v}" for i, v in enumerate(_WAVE[:30])]
+    data.write_text("date;sales\n" + "\n".join(rows) + "\n")
+    model = tmp_path / "m.safetensors"
+    argv = ["train", str(data), "--time-column", "date", "--fill", "interpolate", "--model", "mlp", "--steps", "3"]
+    assert main([*argv, "--device", "cpu", "--quiet", "--out", str(model)]) == 0
+    checkpoint = sf.load(model)
+    assert checkpoint.metadata["time_column"] == "date"
+    assert checkpoint.metadata["seq_length"] == 2  # 27 training rows: a window that fits
+    capsys.readouterr()
+    assert main(["forecast", str(model), str(data), "--horizon", "2", "--fill", "ffill"]) == 0
+    assert capsys.readouterr().out.splitlines()[0] == "step,value0"

@@ -122,7 +122,7 @@ NOT_A_MODEL: Any = "model"
     [
         pytest.param(lambda m: sf.prime(m, torch.zeros(1, 4, 2)), ValueError, "1 features", id="features"),
         pytest.param(lambda m: sf.prime(m, [[[float("nan")]]]), ValueError, "finite", id="nan"),
-        pytest.param(lambda m: sf.predict(m, torch.zeros(1, 4, 1, dtype=torch.int32)), TypeError, "floating", id="int"),
+        pytest.param(lambda m: sf.predict(m, torch.zeros(1, 4, 1, dtype=torch.bool)), TypeError, "floating", id="bool"),
         pytest.param(lambda m: sf.predict(m, np.zeros((1, 1, 4, 1))), ValueError, "shape", id="ndim"),
         pytest.param(lambda m: sf.forecast(m, torch.zeros(4), 0), ValueError, "horizon", id="horizon"),
         pytest.param(lambda m: sf.forecast(m, torch.zeros(1, 0, 1), 2), ValueError, "time step", id="empty"),
@@ -143,7 +143,10 @@ NOT_A_MODEL: Any = "model"
             id="stream-inf-float64",
         ),
         pytest.param(
-            lambda m: sf.StreamingForecaster(m).update(torch.tensor([1])), TypeError, "`x_t`.*floating", id="stream-int"
+            lambda m: sf.StreamingForecaster(m).update(torch.tensor([True])),
+            TypeError,
+            "`x_t`.*floating",
+            id="stream-bool",
         ),
         pytest.param(
             lambda m: sf.StreamingForecaster(m).update(torch.zeros(1, 1, 1)), ValueError, "`x_t`.*shape", id="stream-3d"

@@ -145,15 +145,18 @@ def as_float_tensor(
     dtype: torch.dtype | None = None,
     device: torch.device | str | None = None,
     check_finite: bool = True,
+    integers: bool = False,
 ) -> Tensor:
     """Convert array-like ``value`` to a floating tensor, refusing bad data.
 
     Tensors keep their device unless ``device`` is given; floating inputs are
     cast to ``dtype`` (default: keep a floating dtype, ``float32`` otherwise).
+    With ``integers=True`` (a series of counts), integer inputs are converted
+    to ``dtype`` (default ``float32``) too.
 
     Raises:
-        TypeError: ``value`` is not array-like, or has an integer, bool or
-            complex dtype.
+        TypeError: ``value`` is not array-like, or has a bool or complex
+            dtype, or an integer dtype without ``integers=True``.
         ValueError: ``value`` is ragged or contains NaN or infinity.
     """
     if isinstance(value, Tensor):
@@ -171,13 +174,14 @@ def as_float_tensor(
             tensor = torch.from_numpy(np.ascontiguousarray(array))
         else:
             tensor = torch.from_numpy(np.ascontiguousarray(array, dtype=np.float64))
-    if not tensor.is_floating_point():
-        msg = (
-            f"`{name}` must have a floating dtype (float16/32/64 or bfloat16), "
-            f"got {describe(tensor)}; convert it with .float() if the values are numbers"
-        )
+    integer = integers and tensor.dtype != torch.bool and not tensor.is_complex()
+    if not tensor.is_floating_point() and not integer:
+        accepted = "a floating or integer dtype" if integers else "a floating dtype (float16/32/64 or bfloat16)"
+        got = describe(tensor) if isinstance(value, Tensor) else f"{describe(value)} holding {tensor.dtype} values"
+        msg = f"`{name}` must have {accepted}, got {got}; convert it to floating point if the values are numbers"
         raise TypeError(msg)
-    target_dtype = dtype if dtype is not None else (tensor.dtype if isinstance(value, Tensor) else torch.float32)
+    keep = isinstance(value, Tensor) and tensor.is_floating_point()
+    target_dtype = dtype if dtype is not None else (tensor.dtype if keep else torch.float32)
     source = tensor
     tensor = tensor.to(device=device if device is not None else tensor.device, dtype=target_dtype)
     if check_finite:

@@ -20,6 +20,7 @@ from typing import Any, Literal, TypeVar, cast
 import numpy as np
 
 import seqforecast
+from seqforecast.series import FILLS, CsvSeries, read_csv
 
 __all__ = ["main"]
 
@@ -137,11 +138,31 @@ def _load_checkpoint(path: str) -> seqforecast.Checkpoint:
     return checkpoint
 
 
-def _series_for(checkpoint: seqforecast.Checkpoint, data: str, column: str | int | None) -> np.ndarray:
+def _read(args: argparse.Namespace, column: str | int | None, time_column: str | int | None) -> CsvSeries:
+    """Read ``args.data`` with the CSV options; errors name the command-line flags."""
+    return read_csv(args.data, column, sep=args.sep, time_column=time_column, fill=args.fill, _flags=True)
+
+
+def _add_csv_options(parser: argparse.ArgumentParser, *, remembered: bool) -> None:
+    default = " (default: the one trained on)" if remembered else ""
+    parser.add_argument("--sep", help="the CSV delimiter, one character (default: detected)")
+    parser.add_argument("--time-column", type=_column, help=f"column of dates or times, name or index{default}")
+    parser.add_argument(
+        "--fill",
+        choices=FILLS,
+        help="fill missing values by linear interpolation or with the last value (default: refuse them)",
+    )
+
+
+def _series_for(checkpoint: seqforecast.Checkpoint, args: argparse.Namespace) -> np.ndarray:
+    data, column = args.data, args.column
     columns = checkpoint.metadata.get("columns")
     if column is None and isinstance(columns, list) and len(columns) == 1:
         column = columns[0]
-    series = seqforecast.load_series(data, column=column)
+    time_column = args.time_column
+    if time_column is None and isinstance(checkpoint.metadata.get("time_column"), (str, int)):
+        time_column = checkpoint.metadata["time_column"]
+    series = _read(args, column, time_column).values
     if series.shape[1] != checkpoint.model.input_size:
         msg = f"{data}: the model reads {checkpoint.model.input_size} column(s), got {series.shape[1]}; choose one with --column"
         raise UsageError(msg)
@@ -194,16 +215,24 @@ def _demo(args: argparse.Namespace) -> int:
 
 def _train(args: argparse.Namespace) -> int:
     out = _writable(Path(args.out), "the model")
-    series = seqforecast.load_series(args.data, column=args.column)
+    table = _read(args, args.column, args.time_column)
+    series = table.values
+    if args.column is None and series.shape[1] > 1:
+        names = ", ".join(repr(c) for c in table.columns)
+        msg = f"{args.data} has {series.shape[1]} numeric columns ({names}); choose the one to forecast with --column"
+        if args.time_column is None:
+            msg += " (and name a column of times with --time-column)"
+        raise UsageError(msg)
     columns = None if args.column is None else [args.column]  # a name, or an index into a file without one
     split = round(len(series) * (1 - args.val_fraction))
     train, val = series[:split], series[split:]
+    seq_length, batch_size = _window_sizes(args, len(train) - (1 if args.difference else 0))
     differencer = seqforecast.Differencer().fit(train) if args.difference else None
     train_values = train if differencer is None else differencer.transform(train)
     scaler = seqforecast.Scaler().fit(train_values) if args.scale else None
     if scaler is not None:
         train_values = scaler.transform(train_values)
-    stream = seqforecast.ArrayStream(train_values, args.seq_length, batch_size=args.batch_size)
+    stream = seqforecast.ArrayStream(train_values, seq_length, batch_size=batch_size)
     import torch
 
     torch.manual_seed(args.seed)
@@ -223,20 +252,40 @@ def _train(args: argparse.Namespace) -> int:
         "columns": columns,
         "source": Path(args.data).name,
         "model": args.model,
-        "seq_length": args.seq_length,
+        "seq_length": seq_length,
+        "time_column": table.time_column,
     }
     trainer.save_checkpoint(out, scaler=scaler, differencer=differencer, metadata=metadata)
     state = "interrupted after" if history.interrupted else "trained"
     print(f"{state} {history.steps} steps in {history.seconds:.1f} s; final training loss {history.losses[-1]:.4g}")
     if len(val) >= 3:
         checkpoint = seqforecast.load(out)
-        scores = _one_step_scores(checkpoint, np.concatenate([train[-args.seq_length :], val]), args.seq_length)
+        scores = _one_step_scores(checkpoint, np.concatenate([train[-seq_length:], val]), seq_length)
         print(
             f"validation ({int(scores['points'])} forecasts in the last {len(val)} rows), one step ahead: "
             f"MSE {scores['mse']:.4g} vs naive {scores['naive_mse']:.4g}"
         )
     print(f"saved {out}")
     return 0
+
+
+def _window_sizes(args: argparse.Namespace, rows: int) -> tuple[int, int]:
+    """``--seq-length`` and ``--batch-size``, or defaults that fit ``rows`` training rows."""
+    seq_length = args.seq_length or max(2, min(32, rows // 10))
+    batch_size = args.batch_size or max(1, min(8, rows // (4 * (seq_length + 1))))
+    if batch_size * (seq_length + 1) > rows:
+        given = [
+            f"--{flag} {value}"
+            for flag, value in (("seq-length", args.seq_length), ("batch-size", args.batch_size))
+            if value
+        ]
+        msg = (
+            f"{args.data}: {' with '.join(given) or 'the series'} needs at least "
+            f"{batch_size * (seq_length + 1)} training rows (--batch-size * (--seq-length + 1)), "
+            f"got {rows}; give smaller values, or leave them out to get values that fit"
+        )
+        raise UsageError(msg)
+    return seq_length, batch_size
 
 
 def _one_step_scores(checkpoint: seqforecast.Checkpoint, series: np.ndarray, prime_steps: int) -> dict[str, float]:
@@ -266,7 +315,7 @@ def _forecast(args: argparse.Namespace) -> int:
     if plot is not None:
         _need_matplotlib("--plot")
     checkpoint = _load_checkpoint(args.model)
-    series = _series_for(checkpoint, args.data, args.column)
+    series = _series_for(checkpoint, args)
     values = _to_model_space(checkpoint, series)
     future = seqforecast.forecast(checkpoint.model, values, args.horizon)  # (horizon, features)
     predicted = _from_model_space(checkpoint, future.double().numpy())
@@ -296,7 +345,7 @@ def _forecast(args: argparse.Namespace) -> int:
 
 def _evaluate(args: argparse.Namespace) -> int:
     checkpoint = _load_checkpoint(args.model)
-    series = _series_for(checkpoint, args.data, args.column)
+    series = _series_for(checkpoint, args)
     scores = _one_step_scores(checkpoint, series, args.prime_steps)
     print(f"one-step-ahead forecasts of {int(scores['points'])} points (after {args.prime_steps} priming points)")
     print(f"{'metric':<8}{'model':>12}{'naive':>12}")
@@ -349,10 +398,15 @@ def _build_parser() -> argparse.ArgumentParser:
         "train", help="train a forecaster on a CSV column", description="Train a forecaster on a CSV file."
     )
     train.add_argument("data", help="CSV file (with or without a header)")
-    train.add_argument("--column", type=_column, help="column name or 0-based index (default: every column)")
+    train.add_argument("--column", type=_column, help="column name or 0-based index (default: the only numeric column)")
+    _add_csv_options(train, remembered=False)
     _add_model_options(train, model="lstm", layers=2)
-    train.add_argument("--seq-length", type=_positive_int, default=32, help="time steps per window (default 32)")
-    train.add_argument("--batch-size", type=_positive_int, default=8, help="contiguous lanes of the series (default 8)")
+    train.add_argument(
+        "--seq-length", type=_positive_int, help="time steps per window (default 32, less for a short series)"
+    )
+    train.add_argument(
+        "--batch-size", type=_positive_int, help="contiguous lanes of the series (default 8, less for a short series)"
+    )
     length = train.add_mutually_exclusive_group()
     length.add_argument("--steps", type=_positive_int, help="training windows")
     length.add_argument("--epochs", type=_positive_int, help="passes over the data (default 20)")
@@ -375,6 +429,7 @@ def _build_parser() -> argparse.ArgumentParser:
     forecast.add_argument("model", help="checkpoint written by 'seqforecast train'")
     forecast.add_argument("data", help="CSV file whose series to continue")
     forecast.add_argument("--column", type=_column, help="column name or index (default: the one trained on)")
+    _add_csv_options(forecast, remembered=True)
     forecast.add_argument("--horizon", type=_positive_int, required=True, help="steps to forecast")
     forecast.add_argument("--out", help="write the forecast to this CSV file (default: print it)")
     forecast.add_argument("--plot", help="write a PNG plot of the series and its forecast")
@@ -388,6 +443,7 @@ def _build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("model", help="checkpoint written by 'seqforecast train'")
     evaluate.add_argument("data", help="CSV file")
     evaluate.add_argument("--column", type=_column, help="column name or index (default: the one trained on)")
+    _add_csv_options(evaluate, remembered=True)
     evaluate.add_argument("--prime-steps", type=_non_negative_int, default=0, help="points used only to build memory")
     evaluate.set_defaults(run=_evaluate)
 

@@ -290,7 +290,7 @@ class ArrayStream:
     arrays is several series; a nested list of numbers is one.
 
     Args:
-        series: The data, see above; floating values, no NaN or inf.
+        series: The data, see above; floating or integer values (converted to ``dtype``), no NaN or inf.
         seq_length: Time steps per window.
         batch_size: Number of lanes each series is cut into.
         batch_first: ``(batch, time, features)`` if True else

@@ -47,7 +47,7 @@ def _model_tensor(model: Forecaster) -> Tensor:
 def _as_batch(name: str, model: Forecaster, sequence: object) -> tuple[Tensor, bool]:
     """Return ``sequence`` as a 3-D tensor in the model's layout, and whether it was unbatched."""
     param = _model_tensor(model)
-    tensor = as_float_tensor(name, sequence, dtype=param.dtype, device=param.device)
+    tensor = as_float_tensor(name, sequence, dtype=param.dtype, device=param.device, integers=True)
     unbatched = tensor.dim() in (1, 2)
     if tensor.dim() == 1:
         tensor = tensor.unsqueeze(-1)
@@ -234,7 +234,7 @@ class StreamingForecaster:
         param = self._param
         x = x_t
         if not (isinstance(x, Tensor) and x.dtype == param.dtype and x.device == param.device):
-            x = as_float_tensor("x_t", x_t, dtype=param.dtype, device=param.device, check_finite=False)
+            x = as_float_tensor("x_t", x_t, dtype=param.dtype, device=param.device, check_finite=False, integers=True)
         one = x.dim() == 1
         if not (one or x.dim() == 2) or x.shape[-1] != self.model.input_size:
             msg = f"`x_t` must have shape ({self.model.input_size},) or (batch, {self.model.input_size}), got shape {tuple(x.shape)}"

@@ -34,8 +34,8 @@ ArrayT = TypeVar("ArrayT", np.ndarray, Tensor)
 
 
 def _to_numpy(name: str, data: object, *, min_dim: int = 1, max_dim: int = 2) -> np.ndarray:
-    """Validate ``data`` (finite floating numbers) and return it as float64 NumPy."""
-    tensor = as_float_tensor(name, data, dtype=torch.float64, device="cpu")
+    """Validate ``data`` (finite numbers, integers included) and return it as float64 NumPy."""
+    tensor = as_float_tensor(name, data, dtype=torch.float64, device="cpu", integers=True)
     if not min_dim <= tensor.dim() <= max_dim:
         shapes = "(time,) or (time, features)" + (" or (batch, time, features)" if max_dim == 3 else "")
         msg = f"`{name}` must have shape {shapes}, got shape {tuple(tensor.shape)}"
@@ -46,7 +46,8 @@ def _to_numpy(name: str, data: object, *, min_dim: int = 1, max_dim: int = 2) ->
 def _like(result: np.ndarray, original: object) -> Any:
     """Return ``result`` as the kind of array ``original`` was."""
     if isinstance(original, Tensor):
-        return torch.from_numpy(result).to(dtype=original.dtype, device=original.device)
+        dtype = original.dtype if original.is_floating_point() else torch.get_default_dtype()  # counts become floats
+        return torch.from_numpy(result).to(dtype=dtype, device=original.device)
     if isinstance(original, np.ndarray) and original.dtype.kind == "f":
         return result.astype(original.dtype, copy=False)
     return result
