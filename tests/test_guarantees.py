@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
 
@@ -96,3 +97,43 @@ def test_a_live_writers_temp_file_is_left_alone(tmp_path: Path) -> None:
     os.utime(live, (old, old))
     sf.save(path, small_model())
     assert _temporaries(tmp_path) == [live]
+
+
+# -- concurrent inference -------------------------------------------------------------------
+def dropout_model() -> sf.RecurrentForecaster:
+    return sf.RecurrentForecaster(hidden_size=8, num_layers=3, dropout=0.5)
+
+
+def test_inference_never_changes_a_model_in_evaluation_mode(monkeypatch: pytest.MonkeyPatch) -> None:
+    model = dropout_model().eval()
+    switches: list[bool] = []
+    monkeypatch.setattr(model, "train", lambda mode=True: switches.append(mode))
+    history = torch.sin(torch.arange(12.0) / 3)
+    sf.prime(model, history)
+    sf.predict(model, history)
+    sf.forecast(model, history, 3)
+    sf.evaluate(model, history)
+    sf.StreamingForecaster(model).update(torch.tensor([0.5]))
+    assert switches == []
+
+
+@pytest.mark.parametrize("mode", ["eval", "train"])
+def test_concurrent_predictions_equal_serial_ones(mode: str) -> None:
+    model = dropout_model().train(mode == "train")
+    inputs = [torch.sin(torch.arange(16.0) / 3 + k) for k in range(20)]
+    expected = [sf.predict(model, x)[0] for x in inputs]
+    barrier = threading.Barrier(len(inputs))
+    results: dict[int, list[torch.Tensor]] = {}
+
+    def work(k: int) -> None:
+        barrier.wait()
+        results[k] = [sf.predict(model, inputs[k])[0] for _ in range(10)]
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(len(inputs))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert all(torch.equal(y, expected[k]) for k, ys in results.items() for y in ys)
+    assert len(results) == len(inputs)
+    assert model.training == (mode == "train")
