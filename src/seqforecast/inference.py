@@ -1,7 +1,11 @@
 """Using a trained forecaster: priming, prediction, closed-loop forecasts, streaming.
 
-All functions run without gradients and in evaluation mode (dropout off),
-restoring the model's mode afterwards. A ``sequence`` may be:
+All functions run without gradients and in evaluation mode (dropout off).
+A model already in evaluation mode (as :func:`~seqforecast.load` returns
+it) is not modified at all, so these functions may be called from many
+threads at once on one model; a model in training mode is switched to
+evaluation mode while any call is in flight and back after the last one.
+A ``sequence`` may be:
 
 * ``(batch, time, features)`` (``(time, batch, features)`` for a model with
   ``batch_first=False``) — the results keep that layout;
@@ -15,6 +19,7 @@ infinity and moved to the model's device and dtype.
 from __future__ import annotations
 
 import contextlib
+import threading
 from collections.abc import Iterator
 from typing import cast
 
@@ -27,17 +32,47 @@ from seqforecast.base import Forecaster, State, check_forecaster
 __all__ = ["StreamingForecaster", "forecast", "predict", "prime"]
 
 
+_MODES = threading.Lock()  # guards _SWITCHED and the mode switches it records
+_SWITCHED: dict[int, list[int]] = {}  # id(module) -> [calls in flight] of models switched to eval by us
+
+
+def _enter_eval(module: nn.Module) -> None:
+    """Put ``module`` in evaluation mode for one inference call, safely across threads.
+
+    A model already in evaluation mode is not touched at all. A model in
+    training mode is switched by the first of the calls in flight and
+    switched back by the last one, so concurrent calls never see dropout.
+    """
+    with _MODES:
+        calls = _SWITCHED.get(id(module))
+        if calls is not None:
+            calls[0] += 1
+        elif module.training:
+            _SWITCHED[id(module)] = [1]
+            module.eval()
+
+
+def _exit_eval(module: nn.Module) -> None:
+    """Undo :func:`_enter_eval`: the last call in flight restores training mode."""
+    with _MODES:
+        calls = _SWITCHED.get(id(module))
+        if calls is not None:
+            calls[0] -= 1
+            if calls[0] == 0:
+                del _SWITCHED[id(module)]
+                module.train()
+
+
 @contextlib.contextmanager
 def _inference(model: Forecaster) -> Iterator[None]:
-    """No gradients, evaluation mode, and the model's mode restored after."""
+    """No gradients, evaluation mode, and the model's mode restored after (thread-safe)."""
     module = cast("nn.Module", check_forecaster(model))
-    was_training = module.training
-    module.eval()
+    _enter_eval(module)
     try:
         with torch.no_grad():
             yield
     finally:
-        module.train(was_training)
+        _exit_eval(module)
 
 
 def _model_tensor(model: Forecaster) -> Tensor:
@@ -243,16 +278,13 @@ class StreamingForecaster:
         batch, features = (1 if one else x.shape[0]), x.shape[-1]
         step = x.reshape((batch, 1, features) if self.model.batch_first else (1, batch, features))
         # The work of _inference without its per-call costs (this runs once per observation):
-        # the model was checked in __init__, and its mode is only switched if it is training.
-        was_training = self._module.training
-        if was_training:
-            self._module.eval()
+        # the model was checked in __init__.
+        _enter_eval(self._module)
         try:
             with torch.no_grad():
                 y, self.state = self.model(step, self.state)
         finally:
-            if was_training:
-                self._module.train()
+            _exit_eval(self._module)
         self.steps += 1
         return y.reshape(y.shape[-1]) if one else y.reshape(batch, y.shape[-1])  # drop the time axis
 
