@@ -1,4 +1,4 @@
-"""The demo report opened in a real browser (headless Chromium, when installed)."""
+"""The demo report: what its table and figures say agrees, and it opens in a real browser (headless Chromium)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,11 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import numpy as np
 import pytest
 
-from seqforecast.demo import run_demo
-from seqforecast.report import write_report
+from seqforecast.demo import LEAK_STEP, DemoResult, leak_text, run_demo
+from seqforecast.report import _figure_averaging, _figure_leak, leak_in_figure, write_report
 
 CHROMIUM = next(
     (shutil.which(name) for name in ("chromium", "chromium-browser", "google-chrome") if shutil.which(name)), None
@@ -34,8 +35,36 @@ window.addEventListener("load", () => {
 
 
 @pytest.fixture(scope="module")
-def report(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return write_report(run_demo(steps=3, batch_size=2, device="cpu"), tmp_path_factory.mktemp("report"))
+def results() -> list[DemoResult]:
+    return run_demo(steps=3, batch_size=2, device="cpu")
+
+
+@pytest.fixture(scope="module")
+def report(results: list[DemoResult], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_report(results, tmp_path_factory.mktemp("report"))
+
+
+def test_the_table_and_the_leak_figure_report_the_same_leak(results: list[DemoResult], report: Path) -> None:
+    page = report.read_text()
+    cell = re.search(r"<td>conv-2sided</td>(?:<td>[^<]*</td>){4}<td>NO \(leak ([\d.e+-]+)\)</td>", page)
+    caption = re.search(r"by up to ([\d.e+-]+): the leak in the table", page)
+    assert cell is not None, page[:3000]
+    assert caption is not None
+    assert cell.group(1) == caption.group(1) == leak_text(results[3].leak)
+    assert re.search(r"<td>conv</td>(?:<td>[^<]*</td>){4}<td>yes</td>", page)
+    figure = _figure_leak({r.name: r for r in results})
+    assert leak_in_figure(figure, "conv-2sided") == results[3].leak > 0
+    assert leak_in_figure(figure, "conv") == results[2].leak == 0.0
+    # the changed input and the outputs after it are on the axis, not only those before it
+    steps = np.asarray(figure.axes[0].lines[0].get_xdata())
+    assert steps.min() < LEAK_STEP < steps.max()
+
+
+def test_the_averaging_figure_draws_the_truth_as_a_closed_loop(results: list[DemoResult]) -> None:
+    truth = _figure_averaging({r.name: r for r in results}).axes[0].lines[0]
+    x, y = np.asarray(truth.get_xdata()), np.asarray(truth.get_ydata())
+    assert (x[0], y[0]) == pytest.approx((x[-1], y[-1]), abs=1e-12)
+    assert np.abs(np.diff(x)).max() < 0.05  # no jump anywhere along it
 
 
 def chromium(*args: str, profile: Path) -> subprocess.CompletedProcess[str]:

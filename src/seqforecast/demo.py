@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Callable
 from typing import Any, cast
 
 import torch
@@ -22,15 +23,20 @@ from seqforecast.data import SineStream
 from seqforecast.inference import predict, prime
 from seqforecast.metrics import mse
 from seqforecast.models import ConvForecaster, FeedForwardForecaster, RecurrentForecaster
+from seqforecast.training.callbacks import Callback
 from seqforecast.training.history import History
 from seqforecast.training.trainer import Trainer
 
 __all__ = [
+    "LEAK_STEP",
     "TABLE_HEADER",
     "DemoResult",
     "NotebookConv",
     "causal_leak",
+    "demo_models",
     "format_table",
+    "leak_profile",
+    "leak_text",
     "next_step_mse",
     "run_demo",
     "sine_test_data",
@@ -73,11 +79,49 @@ def next_step_mse(model: Forecaster, sequence: Tensor, state: State = None) -> f
     return float(mse(predictions, sequence[:, 1:].to(predictions)))
 
 
-def causal_leak(model: Forecaster, sequence: Tensor, t: int) -> float:
-    """Largest change of an output before ``t`` when the inputs from ``t`` on change.
+LEAK_STEP = 40
+"""The input of the test stretch that :func:`run_demo` changes to measure the causal leak."""
 
-    A causal model gives exactly 0. ``sequence`` is ``(batch, time, F)``
-    (batch-first models).
+
+def leak_profile(model: Forecaster, sequence: Tensor, t: int) -> Tensor:
+    """How much each output moves when input ``t`` alone is raised by 1.
+
+    Output ``s`` forecasts input ``s + 1``, so in a causal model every output
+    before ``t`` stays exactly where it was; outputs from ``t`` on may move.
+
+    Args:
+        model: A batch-first forecaster.
+        sequence: ``(batch, time, F)``.
+        t: The input to change, ``0 <= t < time``.
+
+    Returns:
+        ``(time,)``: the largest absolute change of each output (over the
+        batch and the features).
+
+    Example:
+        >>> import torch, seqforecast as sf
+        >>> from seqforecast.demo import leak_profile
+        >>> profile = leak_profile(sf.ConvForecaster(channels=4, head_hidden=4), torch.randn(1, 20, 1), t=10)
+        >>> profile.shape, float(profile[:10].max()), bool(profile[10] > 0)
+        (torch.Size([20]), 0.0, True)
+    """
+    t = check_int("t", t, minimum=0)
+    if t >= sequence.shape[1]:
+        msg = f"`t` must be a time step of `sequence` (0 to {sequence.shape[1] - 1}), got {t}"
+        raise ValueError(msg)
+    moved = sequence.clone()
+    moved[:, t] += 1.0
+    before, _ = predict(model, sequence)
+    after, _ = predict(model, moved)
+    return (after - before).abs().amax(dim=(0, 2)).cpu()
+
+
+def causal_leak(model: Forecaster, sequence: Tensor, t: int) -> float:
+    """Largest change of an output before ``t`` when input ``t`` alone is raised by 1.
+
+    The maximum of :func:`leak_profile` over the outputs before ``t``; a
+    causal model gives exactly 0. ``sequence`` is ``(batch, time, F)``
+    (batch-first models), ``1 <= t < time``.
 
     Example:
         >>> import torch, seqforecast as sf
@@ -86,16 +130,24 @@ def causal_leak(model: Forecaster, sequence: Tensor, t: int) -> float:
         0.0
     """
     t = check_int("t", t)
-    perturbed = sequence.clone()
-    perturbed[:, t:] += 1.0
-    before, _ = predict(model, sequence)
-    after, _ = predict(model, perturbed)
-    return float((before[:, :t] - after[:, :t]).abs().max())
+    return float(leak_profile(model, sequence, t)[:t].max())
 
 
 @dataclasses.dataclass
 class DemoResult:
-    """One row of the demo table."""
+    """One row of the demo table.
+
+    Attributes:
+        name: ``rnn``, ``mlp``, ``conv`` or ``conv-2sided``.
+        model: The trained model.
+        history: Its training history.
+        seconds: Wall time of its training (varies with the machine and its load).
+        final_loss: Training loss of the last window.
+        mse_cold: Next-step MSE on the test stretch, starting with no memory.
+        mse_primed: The same after priming on the 32 points before it.
+        leak: :func:`causal_leak` on the test stretch at input :data:`LEAK_STEP`
+            (0 for a causal model).
+    """
 
     name: str
     model: Forecaster
@@ -137,6 +189,10 @@ class NotebookConv(nn.Module):
         """No state: every call starts afresh."""
         return None
 
+    def reset_state(self, state: State, reset: Tensor) -> State:
+        """No state to reset."""
+        return None
+
     def forward(self, x: Tensor, state: State = None) -> tuple[Tensor, State]:
         """``x``: ``(batch, time, 1)`` → ``(batch, time, 1)``, and no state."""
         slope = self.negative_slope
@@ -148,16 +204,65 @@ class NotebookConv(nn.Module):
         return cast("tuple[Tensor, State]", super().__call__(x, state))
 
 
-def demo_models(*, notebook_conv: bool = True) -> dict[str, Forecaster]:
-    """The notebook's networks, its CNN made causal, and (optionally) its original CNN."""
-    models: dict[str, Forecaster] = {
-        "rnn": RecurrentForecaster(hidden_size=32, num_layers=3),
-        "mlp": FeedForwardForecaster(hidden_sizes=(128,), window=1),
-        "conv": ConvForecaster(channels=100, num_layers=2, kernel_size=3),
-    }
-    if notebook_conv:
-        models["conv-2sided"] = NotebookConv()
+_BUILDERS: dict[str, Callable[[], Forecaster]] = {
+    "rnn": lambda: RecurrentForecaster(hidden_size=32, num_layers=3),
+    "mlp": lambda: FeedForwardForecaster(hidden_sizes=(128,), window=1),
+    "conv": lambda: ConvForecaster(channels=100, num_layers=2, kernel_size=3),
+    "conv-2sided": NotebookConv,
+}
+
+
+def demo_models(*, notebook_conv: bool = True, seed: int | None = None) -> dict[str, Forecaster]:
+    """The notebook's networks, its CNN made causal, and (optionally) its original CNN.
+
+    With a ``seed``, each model's initial weights come from torch's generator
+    seeded with it just before that model is built (the caller's generator is
+    left as it was), so they do not depend on which other models are built.
+
+    Example:
+        >>> import torch, seqforecast as sf
+        >>> from seqforecast.demo import demo_models
+        >>> _ = torch.manual_seed(0)
+        >>> alone = sf.ConvForecaster(channels=100, num_layers=2, kernel_size=3)
+        >>> built = demo_models(seed=0)["conv"]  # built after the RNN and the MLP
+        >>> all(torch.equal(a, b) for a, b in zip(alone.parameters(), built.parameters()))
+        True
+    """
+    models: dict[str, Forecaster] = {}
+    for name, build in _BUILDERS.items():
+        if name == "conv-2sided" and not notebook_conv:
+            continue
+        if seed is None:
+            models[name] = build()
+            continue
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            models[name] = build()
     return models
+
+
+class _CosineDecay(Callback):
+    """Lower the learning rate from ``lr`` to ``lr * final`` along half a cosine over ``steps`` steps.
+
+    With a constant Adam learning rate of 0.01, the RNN's loss falls to about
+    3e-5 and then, near step 200, climbs a thousand-fold in ten steps and
+    recovers: Adam's steps stay about ``lr`` in size however small the
+    gradients become, and once the loss is that low they overshoot; the
+    gradient norm doubles at every step, from 5e-4 to 1, before the loss
+    shows it (a gradient clip of 1 never engages). A learning rate that
+    shrinks as training converges removes the spike.
+    """
+
+    def __init__(self, lr: float, steps: int, final: float = 0.01) -> None:
+        self.lr, self.steps, self.final = lr, steps, final
+        self.done = 0
+
+    def on_step_end(self, trainer: Any, step: int, loss: Tensor) -> None:
+        self.done += 1
+        progress = min(self.done, self.steps) / self.steps
+        scale = self.final + (1.0 - self.final) * 0.5 * (1.0 + math.cos(math.pi * progress))
+        for group in trainer.optimizer.param_groups:
+            group["lr"] = self.lr * scale
 
 
 def run_demo(
@@ -167,6 +272,8 @@ def run_demo(
     device: torch.device | str = "auto",
     seed: int = 0,
     lr: float = 0.01,
+    lr_decay: bool = True,
+    threads: int | None = 1,
     progress: bool = False,
     notebook_conv: bool = True,
 ) -> list[DemoResult]:
@@ -177,52 +284,93 @@ def run_demo(
     original two-sided CNN (``conv-2sided``), whose good scores come from
     seeing the next input: the causality column flags it.
 
+    Each model is trained with Adam on ``steps`` windows of ``batch_size``
+    phase-shifted sine lanes; its weights and its training are seeded with
+    ``seed`` whatever other models are trained, and torch runs on
+    ``threads`` threads (restored afterwards), so the losses and errors do
+    not depend on the number of cores. They can still differ in the last
+    digits on another kind of CPU (other vector instructions, other rounding)
+    and on CUDA. The caller's random generator is left as it was.
+
     Args:
         steps: Training windows per model.
         batch_size: Phase-shifted sine lanes per window.
         device: Where to train (``"auto"``: CUDA when available).
-        seed: Seeds model initialisation and training.
-        lr: Adam learning rate.
+        seed: Seeds each model's initial weights and its training.
+        lr: Adam's learning rate at the start.
+        lr_decay: Lower the learning rate along half a cosine to ``lr / 100``
+            at the last step. With a constant rate the RNN's loss jumps about
+            a thousand-fold late in training: Adam's steps stay about ``lr``
+            in size while the gradients shrink, and overshoot once the loss
+            is small.
+        threads: Torch's CPU threads during the demo (``None``: leave the
+            setting alone). One thread makes the results the same on any
+            number of cores.
         progress: Show progress bars.
         notebook_conv: Also train the notebook's two-sided CNN.
 
+    Returns:
+        One :class:`DemoResult` per model, in the order above.
+
     Example:
+        >>> import torch
         >>> from seqforecast.demo import run_demo
-        >>> [r.name for r in run_demo(steps=2, batch_size=2, device="cpu")]
-        ['rnn', 'mlp', 'conv', 'conv-2sided']
+        >>> threads = torch.get_num_threads()
+        >>> results = run_demo(steps=2, batch_size=2, device="cpu")
+        >>> [r.name for r in results], torch.get_num_threads() == threads
+        (['rnn', 'mlp', 'conv', 'conv-2sided'], True)
     """
     steps = check_int("steps", steps)
     batch_size = check_int("batch_size", batch_size)
+    threads = None if threads is None else check_int("threads", threads)
     target = resolve_device(device)
-    torch.manual_seed(seed)
+    previous_threads = torch.get_num_threads()
     results = []
-    for name, model in demo_models(notebook_conv=notebook_conv).items():
-        trainer = Trainer(model, lr=lr, device=target, seed=seed, progress=progress)
-        stream = SineStream(batch_size=batch_size, device=target, seed=seed)
-        history = trainer.fit(stream, steps=steps)
-        priming, test = sine_test_data(target)
-        state = prime(model, priming)
-        results.append(
-            DemoResult(
-                name=name,
-                model=model,
-                history=history,
-                seconds=history.seconds,
-                final_loss=history.losses[-1],
-                mse_cold=next_step_mse(model, test),
-                mse_primed=next_step_mse(model, test, state),
-                leak=causal_leak(model, torch.cat((priming, test), dim=1), t=40),
-            )
-        )
+    with torch.random.fork_rng(devices=[]):
+        try:
+            if threads is not None:
+                torch.set_num_threads(threads)
+            for name, model in demo_models(notebook_conv=notebook_conv, seed=seed).items():
+                callbacks = [_CosineDecay(lr, steps)] if lr_decay else []
+                trainer = Trainer(model, lr=lr, device=target, seed=seed, progress=progress, callbacks=callbacks)
+                stream = SineStream(batch_size=batch_size, device=target, seed=seed)
+                history = trainer.fit(stream, steps=steps)
+                priming, test = sine_test_data(target)
+                state = prime(model, priming)
+                results.append(
+                    DemoResult(
+                        name=name,
+                        model=model,
+                        history=history,
+                        seconds=history.seconds,
+                        final_loss=history.losses[-1],
+                        mse_cold=next_step_mse(model, test),
+                        mse_primed=next_step_mse(model, test, state),
+                        leak=causal_leak(model, test, t=LEAK_STEP),
+                    )
+                )
+        finally:
+            torch.set_num_threads(previous_threads)
     return results
 
 
 TABLE_HEADER = ("model", "seconds", "final loss", "MSE cold", "MSE primed", "causal")
 
 
+def leak_text(leak: float) -> str:
+    """A causal leak as the table and the report print it (two significant digits).
+
+    Example:
+        >>> from seqforecast.demo import leak_text
+        >>> leak_text(0.5312)
+        '0.53'
+    """
+    return f"{leak:.2g}"
+
+
 def table_row(result: DemoResult) -> tuple[str, ...]:
     """One result as the cells of :data:`TABLE_HEADER`."""
-    causal = "yes" if result.leak == 0.0 else f"NO (leak {result.leak:.2g})"
+    causal = "yes" if result.leak == 0.0 else f"NO (leak {leak_text(result.leak)})"
     return (
         result.name,
         f"{result.seconds:.2f}",

@@ -1,7 +1,8 @@
 """Forecast error metrics and evaluation against a naive baseline.
 
 The metric functions are pure: ``metric(predictions, targets) -> 0-d tensor``
-for tensors of any (equal) shape, averaged over every element.
+for tensors of any (equal) shape, averaged over every element. They refuse
+NaN and infinite values (naming the first one) instead of returning NaN.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from seqforecast._checks import check_floating_tensor, check_int, describe
+from seqforecast._checks import check_finite_tensor, check_floating_tensor, check_int, describe
 from seqforecast.base import Forecaster, State
 from seqforecast.inference import _as_batch, _inference
 
@@ -25,6 +26,8 @@ def _pair(predictions: Tensor, targets: Tensor) -> tuple[Tensor, Tensor]:
     if predictions.numel() == 0:
         msg = "`predictions` must not be empty"
         raise ValueError(msg)
+    check_finite_tensor("predictions", predictions)
+    check_finite_tensor("targets", targets)
     return predictions, targets
 
 
@@ -103,6 +106,11 @@ def mase(predictions: Tensor, targets: Tensor, insample: Tensor, period: int = 1
     Returns:
         A 0-d tensor; below 1 beats the naive forecast on the training data.
 
+    Raises:
+        ValueError: ``insample`` is too short, holds NaN or infinity, or is
+            constant at lag ``period`` (the naive forecast is then perfect in
+            sample and MASE is undefined).
+
     Example:
         >>> import torch
         >>> from seqforecast import metrics
@@ -116,7 +124,14 @@ def mase(predictions: Tensor, targets: Tensor, insample: Tensor, period: int = 1
             f"`insample` must be a floating tensor with more than period={period} time steps, got {describe(insample)}"
         )
         raise ValueError(msg)
+    check_finite_tensor("insample", insample)
     scale = torch.mean(torch.abs(insample[period:] - insample[:-period]))
+    if float(scale) == 0:
+        msg = (
+            f"`insample` must vary at lag period={period} (MASE divides by the in-sample MAE of the naive "
+            f"forecast), got a series whose naive in-sample MAE is 0"
+        )
+        raise ValueError(msg)
     return mae(predictions, targets) / scale
 
 
@@ -153,7 +168,7 @@ def evaluate(
         horizon: Steps ahead from each origin, >= 1 (cost grows as
             ``len(series) * horizon`` one-step calls).
         state: State before the series.
-        period: Seasonal period for a seasonal-naive baseline, or None.
+        period: Seasonal period for a seasonal-naive baseline, >= 1, or None.
 
     Returns:
         ``mse``, ``mae``, ``rmse``, ``smape`` of the model, the same with a
@@ -168,6 +183,7 @@ def evaluate(
     """
     horizon = check_int("horizon", horizon)
     prime_steps = check_int("prime_steps", prime_steps, minimum=0)
+    period = None if period is None else check_int("period", period)
     if model.output_size != model.input_size:
         msg = f"`model` must have output_size == input_size, got {model.output_size} and {model.input_size}"
         raise ValueError(msg)

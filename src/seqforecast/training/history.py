@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from typing import Any
 
 __all__ = ["History", "TrainingDivergedError"]
@@ -67,6 +68,29 @@ class History:
     steps: int = 0
     seconds: float = 0.0
     interrupted: bool = False
+
+    def __repr__(self) -> str:
+        """A one-line summary: steps, first, last and best loss, seconds (the full data stay in the fields).
+
+        Example:
+            >>> import seqforecast as sf
+            >>> sf.History(losses=[0.5, 0.02, 0.03], val_steps=[3], val_losses=[0.04], steps=3, seconds=1.25)
+            History(steps=3, loss 0.5 -> 0.03 (best 0.02 at step 2), validation 0.04 at step 3, 1.2 s)
+        """
+        parts = [f"steps={self.steps}"]
+        if self.losses:
+            loss = f"loss {self.losses[0]:.3g} -> {self.losses[-1]:.3g}"
+            finite = [i for i, value in enumerate(self.losses) if math.isfinite(value)]
+            if finite:
+                best = min(finite, key=self.losses.__getitem__)
+                loss += f" (best {self.losses[best]:.3g} at step {best + 1})"
+            parts.append(loss)
+        if self.val_losses:
+            parts.append(f"validation {self.val_losses[-1]:.3g} at step {self.val_steps[-1]}")
+        parts.append(f"{self.seconds:.1f} s")
+        if self.interrupted:
+            parts.append("interrupted")
+        return f"History({', '.join(parts)})"
 
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-serialisable copy."""
