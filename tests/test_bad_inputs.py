@@ -34,6 +34,7 @@ class Case:
 
 
 SERIES = np.sin(np.arange(200.0) / 5)
+MLP = sf.FeedForwardForecaster(hidden_sizes=(4,), window=2)
 
 
 def bad(value: object) -> Any:
@@ -90,6 +91,81 @@ CASES = [
         "ArrayStream device 3", lambda _: sf.ArrayStream(SERIES, 10, device=bad(3)), TypeError, "`device`.*3 \\(int\\)"
     ),
     Case("load device banana", lambda p: sf.load(p / "m", device="banana"), ValueError, "`device`.*'banana'"),
+    # -- transforms -------------------------------------------------------------------------
+    Case("Scaler.fit([])", lambda _: sf.Scaler().fit([]), ValueError, r"`data` must have at least one point.*\(0,\)"),
+    Case(
+        "Scaler.transform overflow",
+        lambda _: sf.Scaler().fit(np.array([0.0, 1.0])).transform(np.array([1e308])),
+        ValueError,
+        "standardising `data` overflows float64",
+    ),
+    Case(
+        "Differencer NaN anchor",
+        lambda _: sf.Differencer().fit(SERIES).inverse_transform(np.ones(3), anchor=float("nan")),
+        ValueError,
+        r"`anchor` must be 1 finite number\(s\), one per feature, got nan",
+    ),
+    Case(
+        "Differencer anchor too wide",
+        lambda _: sf.Differencer().fit(np.ones((5, 2))).inverse_transform(np.ones((3, 2)), anchor=[1.0, 2.0, 3.0]),
+        ValueError,
+        r"`anchor` must be 2 finite number\(s\).*\[1.0, 2.0, 3.0\]",
+    ),
+    Case(
+        "Differencer start NaN",
+        lambda _: sf.Differencer().fit(SERIES).integrate(np.ones(3), start=[float("nan")]),
+        ValueError,
+        "`start` must be 1 finite number",
+    ),
+    Case(
+        "Differencer start not a number",
+        lambda _: sf.Differencer().fit(SERIES).integrate(np.ones(3), start="x"),
+        ValueError,
+        "`start` must be 1 finite number.*'x'",
+    ),
+    # -- metrics and evaluation -------------------------------------------------------------
+    Case(
+        "mse of NaN",
+        lambda _: sf.metrics.mse(torch.tensor([1.0, float("nan")]), torch.zeros(2)),
+        ValueError,
+        r"`predictions` must contain only finite values, got nan at index \(1,\)",
+    ),
+    Case(
+        "smape of inf",
+        lambda _: sf.metrics.smape(torch.zeros(2), torch.tensor([float("inf"), 1.0])),
+        ValueError,
+        r"`targets` must contain only finite values, got inf at index \(0,\)",
+    ),
+    Case(
+        "mase on a constant series",
+        lambda _: sf.metrics.mase(torch.ones(3), torch.zeros(3), torch.full((10,), 4.0)),
+        ValueError,
+        "`insample` must vary at lag period=1",
+    ),
+    Case(
+        "mase insample NaN",
+        lambda _: sf.metrics.mase(torch.ones(3), torch.zeros(3), torch.tensor([1.0, float("nan"), 2.0])),
+        ValueError,
+        "`insample` must contain only finite values",
+    ),
+    Case(
+        "evaluate period=0",
+        lambda _: sf.evaluate(MLP, SERIES, period=0),
+        ValueError,
+        "`period` must be an integer >= 1, got 0",
+    ),
+    Case(
+        "evaluate period=-3",
+        lambda _: sf.evaluate(MLP, SERIES, period=-3),
+        ValueError,
+        "`period` must be an integer >= 1, got -3",
+    ),
+    Case(
+        "evaluate period=1.5",
+        lambda _: sf.evaluate(MLP, SERIES, period=bad(1.5)),
+        TypeError,
+        "`period` must be an integer",
+    ),
     # -- model constructors -------------------------------------------------------------------
     Case(
         "ConvForecaster context 2.2e12",
@@ -194,3 +270,13 @@ def test_a_list_of_numpy_scalars_is_one_series() -> None:
     values = SERIES.astype(np.float32)
     stream = sf.ArrayStream(list(values), 10)
     assert stream.windows_per_epoch == sf.ArrayStream(values, 10).windows_per_epoch == 20
+
+
+def test_scaler_fits_values_whose_variance_overflows() -> None:
+    data = np.array([1e200, -1e200, 3e200])  # the variance, ~2.7e400, overflows float64
+    scaler = sf.Scaler().fit(data)
+    assert scaler.mean is not None
+    assert scaler.std is not None
+    np.testing.assert_allclose(scaler.mean, [1e200])
+    np.testing.assert_allclose(scaler.std, [np.sqrt(8 / 3) * 1e200])
+    np.testing.assert_allclose(scaler.transform(data), (data - 1e200) / (np.sqrt(8 / 3) * 1e200))

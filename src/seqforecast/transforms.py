@@ -20,6 +20,8 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any, TypeVar
 
 import numpy as np
@@ -58,11 +60,32 @@ def _features(array: np.ndarray) -> int:
 
 
 def _vector(name: str, values: object, features: int) -> np.ndarray:
-    array = np.asarray(values, dtype=np.float64).reshape(-1)
-    if array.shape != (features,) or not np.all(np.isfinite(array)):
-        msg = f"`{name}` must be {features} finite numbers, got {describe(values)}"
+    """``values`` as ``features`` finite float64 numbers, shape ``(features,)``."""
+    try:
+        array: np.ndarray | None = np.asarray(values, dtype=np.float64).reshape(-1)
+    except (TypeError, ValueError):
+        array = None
+    if array is None or array.shape != (features,) or not np.all(np.isfinite(array)):
+        msg = f"`{name}` must be {features} finite number(s), one per feature, got {describe(values)}"
         raise ValueError(msg)
     return array
+
+
+def _anchor_for(name: str, value: object, array: np.ndarray) -> np.ndarray:
+    """A level given for ``array`` of differences: one finite number per feature."""
+    vector = _vector(name, value, _features(array))
+    return vector if array.ndim == 2 else vector[:1].reshape(())
+
+
+@contextlib.contextmanager
+def _no_overflow(what: str) -> Iterator[None]:
+    """Turn a float64 overflow inside the block into a :class:`ValueError` about ``what``."""
+    try:
+        with np.errstate(over="raise", invalid="raise"):
+            yield
+    except FloatingPointError:
+        msg = f"{what} overflows float64 (values beyond {np.finfo(np.float64).max:.3g}); rescale the data first"
+        raise ValueError(msg) from None
 
 
 def _check_keys(state: object, keys: tuple[str, str]) -> None:
@@ -103,8 +126,16 @@ class Scaler:
         """
         array = _to_numpy("data", data, max_dim=3)
         flat = array.reshape(-1, _features(array))  # (points, features)
-        std = flat.std(axis=0)
-        self.mean = flat.mean(axis=0)
+        if flat.shape[0] == 0:
+            msg = f"`data` must have at least one point to fit a Scaler, got shape {array.shape}"
+            raise ValueError(msg)
+        with np.errstate(over="ignore", invalid="ignore"):
+            mean, std = flat.mean(axis=0), flat.std(axis=0)
+        if not (np.all(np.isfinite(mean)) and np.all(np.isfinite(std))):  # the sums overflowed float64
+            scale = np.abs(flat).max(axis=0)  # > 0 here; statistics of flat / scale are at most 1
+            unit = flat / scale
+            mean, std = unit.mean(axis=0) * scale, unit.std(axis=0) * scale
+        self.mean = mean
         self.std = np.where(std > 0, std, 1.0)
         return self
 
@@ -121,7 +152,9 @@ class Scaler:
         """Standardise ``data`` (any shape the scaler accepts); same kind and shape out."""
         array = _to_numpy("data", data, max_dim=3)
         mean, std = self._fitted(array)
-        result: ArrayT = _like(((array.reshape(-1, mean.shape[0]) - mean) / std).reshape(array.shape), data)
+        with _no_overflow("standardising `data`"):
+            standard = ((array.reshape(-1, mean.shape[0]) - mean) / std).reshape(array.shape)
+        result: ArrayT = _like(standard, data)
         return result
 
     def inverse_transform(self, data: ArrayT) -> ArrayT:
@@ -139,7 +172,9 @@ class Scaler:
         """
         array = _to_numpy("data", data, max_dim=3)
         mean, std = self._fitted(array)
-        result: ArrayT = _like((array.reshape(-1, mean.shape[0]) * std + mean).reshape(array.shape), data)
+        with _no_overflow("undoing the standardisation of `data`"):
+            original = (array.reshape(-1, mean.shape[0]) * std + mean).reshape(array.shape)
+        result: ArrayT = _like(original, data)
         return result
 
     def fit_transform(self, data: ArrayT) -> ArrayT:
@@ -215,7 +250,9 @@ class Differencer:
         if array.shape[0] < 2:
             msg = f"`data` must have at least 2 time steps to difference, got shape {array.shape}"
             raise ValueError(msg)
-        result: ArrayT = _like(np.diff(array, axis=0), data)
+        with _no_overflow("differencing `data`"):
+            differences = np.diff(array, axis=0)
+        result: ArrayT = _like(differences, data)
         return result
 
     def inverse_transform(self, diffs: ArrayT, anchor: object = None) -> ArrayT:
@@ -223,7 +260,8 @@ class Differencer:
 
         Args:
             diffs: ``(time,)`` or ``(time, features)`` differences.
-            anchor: The first level (default: the first fitted value).
+            anchor: The first level, one finite number per feature
+                (default: the first fitted value).
 
         Returns:
             ``[anchor, anchor + cumsum(diffs)]``, the same kind as ``diffs``.
@@ -236,16 +274,24 @@ class Differencer:
             array([1., 3., 6.])
         """
         array = _to_numpy("diffs", diffs)
-        start = self._anchor(self.first, array) if anchor is None else np.asarray(anchor, dtype=np.float64)
-        levels = np.concatenate([np.expand_dims(start, 0) * np.ones_like(array[:1]), start + np.cumsum(array, axis=0)])
+        start = self._anchor(self.first, array) if anchor is None else _anchor_for("anchor", anchor, array)
+        with _no_overflow("integrating `diffs`"):
+            levels = np.concatenate(
+                [np.expand_dims(start, 0) * np.ones_like(array[:1]), start + np.cumsum(array, axis=0)]
+            )
         result: ArrayT = _like(levels, diffs)
         return result
 
     def integrate(self, diffs: ArrayT, start: object = None) -> ArrayT:
-        """Levels that follow ``start`` (default: the last fitted value): ``start + cumsum(diffs)``."""
+        """Levels that follow ``start`` (default: the last fitted value): ``start + cumsum(diffs)``.
+
+        ``start`` is one finite number per feature of ``diffs``.
+        """
         array = _to_numpy("diffs", diffs)
-        origin = self._anchor(self.last, array) if start is None else np.asarray(start, dtype=np.float64)
-        result: ArrayT = _like(origin + np.cumsum(array, axis=0), diffs)
+        origin = self._anchor(self.last, array) if start is None else _anchor_for("start", start, array)
+        with _no_overflow("integrating `diffs`"):
+            levels = origin + np.cumsum(array, axis=0)
+        result: ArrayT = _like(levels, diffs)
         return result
 
     def fit_transform(self, data: ArrayT) -> ArrayT:
