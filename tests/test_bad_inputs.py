@@ -21,6 +21,7 @@ from torch import Tensor
 
 import seqforecast as sf
 from seqforecast.checkpoint import CheckpointError, read_file, write_file
+from seqforecast.plotting import plot_history
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,40 @@ CASES = [
         "ArrayStream device 3", lambda _: sf.ArrayStream(SERIES, 10, device=bad(3)), TypeError, "`device`.*3 \\(int\\)"
     ),
     Case("load device banana", lambda p: sf.load(p / "m", device="banana"), ValueError, "`device`.*'banana'"),
+    # -- data that overflows the model's dtype ----------------------------------------------
+    Case(
+        "1e39 into a float32 model",
+        lambda _: sf.predict(MLP, np.array([0.5, 1e39])),
+        ValueError,
+        r"`sequence` holds 1e\+39 at index \(1,\), which overflows torch.float32",
+    ),
+    Case(
+        "1e39 into a float32 stream",
+        lambda _: sf.ArrayStream(np.full(50, 1e39), 5),
+        ValueError,
+        "`series` holds 1e\\+39 at index \\(0,\\), which overflows torch.float32",
+    ),
+    # -- states -----------------------------------------------------------------------------
+    Case(
+        "integer state",
+        lambda _: sf.RecurrentForecaster()(torch.zeros(1, 3, 1), torch.zeros(3, 1, 32, dtype=torch.int64)),
+        TypeError,
+        r"`state` must have a floating dtype like the model \(torch.float32\), got torch.int64",
+    ),
+    Case(
+        "bool state to predict",
+        lambda _: sf.predict(MLP, SERIES, state=torch.zeros(1, 1, 1, dtype=torch.bool)),
+        TypeError,
+        "`state` must have a floating dtype",
+    ),
+    # -- plots ------------------------------------------------------------------------------
+    Case("plot_history('x')", lambda _: plot_history(bad("x")), TypeError, "`histories` must be a History.*'x'"),
+    Case(
+        "plot_history({'a': 1})",
+        lambda _: plot_history(bad({"a": 1})),
+        TypeError,
+        "`histories` must be a History or a mapping",
+    ),
     # -- transforms -------------------------------------------------------------------------
     Case("Scaler.fit([])", lambda _: sf.Scaler().fit([]), ValueError, r"`data` must have at least one point.*\(0,\)"),
     Case(
@@ -280,3 +315,15 @@ def test_scaler_fits_values_whose_variance_overflows() -> None:
     np.testing.assert_allclose(scaler.mean, [1e200])
     np.testing.assert_allclose(scaler.std, [np.sqrt(8 / 3) * 1e200])
     np.testing.assert_allclose(scaler.transform(data), (data - 1e200) / (np.sqrt(8 / 3) * 1e200))
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm"])
+def test_a_float64_state_is_cast_like_a_float64_input(cell: str) -> None:
+    model = sf.RecurrentForecaster(hidden_size=4, num_layers=2, cell=bad(cell))
+    x = torch.randn(2, 5, 1)
+    _, state = model(x)
+    y, _ = model(x, state)
+    wide = tuple(s.double() for s in state) if isinstance(state, tuple) else bad(state).double()
+    y64, _ = model(x.double(), wide)
+    assert y64.dtype == torch.float32
+    torch.testing.assert_close(y64, y)

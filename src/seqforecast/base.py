@@ -239,7 +239,7 @@ class BaseForecaster(nn.Module):
         """
         x = self._check_input(x)
         batch = x.shape[0] if self.batch_first else x.shape[1]
-        self._check_state(state, batch, x.device)
+        state = self._check_state(state, batch, x.device, x.dtype)
         return self._forward(x, state)
 
     def _forward(self, x: Tensor, state: State) -> tuple[Tensor, State]:
@@ -271,23 +271,24 @@ class BaseForecaster(nn.Module):
     def _expected_state_shapes(self, batch: int) -> tuple[tuple[int, ...], ...]:
         raise NotImplementedError
 
-    def _check_state(self, state: State, batch: int, device: torch.device) -> None:
+    def _check_state(self, state: State, batch: int, device: torch.device, dtype: torch.dtype) -> State:
+        """Return ``state`` (a floating state of another dtype cast to ``dtype``), or raise."""
         if state is None:
-            return
+            return None
         expected = self._expected_state_shapes(batch)
         given: object = state  # what the caller passed, whatever its annotation says
         if isinstance(given, Tensor):  # the common cases are accepted at once; anything else is diagnosed below
-            if len(expected) == 1 and given.shape == expected[0] and given.device == device:
-                return
+            if len(expected) == 1 and given.shape == expected[0] and given.device == device and given.dtype == dtype:
+                return state
         elif (
             isinstance(given, tuple)
             and len(given) == len(expected)
             and all(
-                isinstance(t, Tensor) and t.shape == e and t.device == device
+                isinstance(t, Tensor) and t.shape == e and t.device == device and t.dtype == dtype
                 for t, e in zip(given, expected, strict=True)
             )
         ):
-            return
+            return state
         tensors: object = (state,) if isinstance(state, Tensor) else state
         want = expected[0] if len(expected) == 1 else expected
         if not isinstance(tensors, tuple) or not all(isinstance(t, Tensor) for t in tensors):
@@ -305,6 +306,11 @@ class BaseForecaster(nn.Module):
             if t.device != device:
                 msg = f"`state` is on {t.device} but the input is on {device}"
                 raise ValueError(msg)
+            if not t.is_floating_point():
+                msg = f"`state` must have a floating dtype like the model ({dtype}), got {t.dtype}"
+                raise TypeError(msg)
+        cast_tensors = tuple(t.to(dtype) for t in tensors)  # another floating dtype: cast, as inputs are
+        return cast_tensors[0] if isinstance(state, Tensor) else cast_tensors
 
 
 def _first_parameter(module: nn.Module) -> Tensor | None:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from seqforecast._checks import describe
 from seqforecast.training.history import History
 
 if TYPE_CHECKING:
@@ -67,6 +68,12 @@ def plot_history(
         >>> len(fig.axes[0].lines)
         1
     """
+    given: object = histories
+    if not isinstance(given, (History, Mapping)) or (
+        isinstance(given, Mapping) and not all(isinstance(h, History) for h in given.values())
+    ):
+        msg = f"`histories` must be a History or a mapping of names to History objects, got {describe(histories)}"
+        raise TypeError(msg)
     runs = {"loss": histories} if isinstance(histories, History) else dict(histories)
     figure = _figure()
     axes = figure.add_subplot()
