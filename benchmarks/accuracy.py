@@ -91,7 +91,7 @@ class _Checkpoints(sf.Callback):
         self.trace: list[tuple[int, float]] = []
         self.reached_at: int | None = None
 
-    def on_step_end(self, trainer: sf.Trainer, step: int, loss: torch.Tensor) -> None:
+    def on_step_end(self, trainer: sf.TrainerView, step: int, loss: torch.Tensor) -> None:
         if step % self.every:
             return
         with Timer(self.device) as timer:

@@ -32,14 +32,14 @@ class SaveAt(sf.Callback):
     def __init__(self, path: Path) -> None:
         self.path = path
 
-    def on_step_end(self, trainer: sf.Trainer, step: int, loss: Tensor) -> None:
+    def on_step_end(self, trainer: sf.TrainerView, step: int, loss: Tensor) -> None:
         if step == SAVE_AT:
             trainer.save_checkpoint(self.path)
 
 
 class FailAt(sf.Callback):
-    def on_step_end(self, trainer: sf.Trainer, step: int, loss: Tensor) -> None:
-        if step == 5 and trainer.distribution.rank == 1:
+    def on_step_end(self, trainer: sf.TrainerView, step: int, loss: Tensor) -> None:
+        if step == 5 and torch.distributed.get_rank() == 1:
             msg = "rank 1 failed on purpose at step 5"
             raise RuntimeError(msg)
 

@@ -103,7 +103,7 @@ def test_resume_needs_the_custom_loss_and_a_trainer(tmp_path: Path) -> None:
 
 def test_interrupt_writes_the_checkpoint_first(tmp_path: Path) -> None:
     class Interrupt(sf.Callback):
-        def on_step_end(self, trainer: sf.Trainer, step: int, loss: Tensor) -> None:
+        def on_step_end(self, trainer: sf.TrainerView, step: int, loss: Tensor) -> None:
             if step == 7:
                 raise KeyboardInterrupt
 

@@ -8,9 +8,10 @@ state across windows (truncated back-propagation through time); and
 
 from seqforecast import metrics, plotting
 from seqforecast._version import __version__
+from seqforecast.auto import AutoForecaster
 from seqforecast.base import BaseForecaster, Forecaster, State, detach_state
 from seqforecast.checkpoint import Checkpoint, CheckpointError, load, save
-from seqforecast.data import ArrayStream, SineStream, Window
+from seqforecast.data import ArrayStream, SineStream, Stream, Window
 from seqforecast.inference import StreamingForecaster, forecast, predict, prime
 from seqforecast.metrics import evaluate
 from seqforecast.models import (
@@ -24,11 +25,22 @@ from seqforecast.models import (
 )
 from seqforecast.series import load_series
 from seqforecast.tracing import Stage, trace_shapes
-from seqforecast.training import Callback, EarlyStopping, History, ModelCheckpoint, Trainer, TrainingDivergedError
+from seqforecast.training import (
+    Callback,
+    EarlyStopping,
+    History,
+    ModelCheckpoint,
+    ProgressBar,
+    Trainer,
+    TrainerConfig,
+    TrainerView,
+    TrainingDivergedError,
+)
 from seqforecast.transforms import Differencer, Scaler
 
 __all__ = [
     "ArrayStream",
+    "AutoForecaster",
     "BaseForecaster",
     "Callback",
     "Checkpoint",
@@ -42,14 +54,18 @@ __all__ = [
     "Forecaster",
     "History",
     "ModelCheckpoint",
+    "ProgressBar",
     "RecurrentConfig",
     "RecurrentForecaster",
     "Scaler",
     "SineStream",
     "Stage",
     "State",
+    "Stream",
     "StreamingForecaster",
     "Trainer",
+    "TrainerConfig",
+    "TrainerView",
     "TrainingDivergedError",
     "Window",
     "__version__",

@@ -15,6 +15,7 @@ whole.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from collections.abc import Iterator, Mapping
 from typing import Any, ClassVar, Protocol, TypeAlias, TypeVar, cast, runtime_checkable
@@ -24,7 +25,7 @@ from torch import Tensor, nn
 
 from seqforecast._checks import check_int, describe
 
-__all__ = ["BaseForecaster", "Forecaster", "State", "check_forecaster", "detach_state"]
+__all__ = ["BaseForecaster", "Forecaster", "State", "check_forecaster", "detach_state", "seeded"]
 
 State: TypeAlias = Tensor | tuple[Tensor, ...] | None
 """What a forecaster carries from one call to the next (``None`` = fresh start)."""
@@ -61,6 +62,36 @@ def detach_state(state: State) -> State:
     if isinstance(state, Tensor):
         return state.detach()
     return tuple(s.detach() for s in state)
+
+
+def seeded(seed: int | None) -> contextlib.AbstractContextManager[object]:
+    """A context in which torch's CPU generator is seeded with ``seed``, restored afterwards.
+
+    The forecasters build their layers inside it, so ``seed=`` fixes their
+    initial weights without touching the caller's generator. ``None`` leaves
+    the generator as it is (the weights follow ``torch.manual_seed``).
+
+    Example:
+        >>> import torch
+        >>> with seeded(0):
+        ...     a = torch.rand(2)
+        >>> with seeded(0):
+        ...     b = torch.rand(2)
+        >>> torch.equal(a, b)
+        True
+    """
+    if seed is None:
+        return contextlib.nullcontext()
+    seed = check_int("seed", seed, minimum=0)
+    forked = torch.random.fork_rng(devices=[])
+
+    @contextlib.contextmanager
+    def scope() -> Iterator[None]:
+        with forked:
+            torch.manual_seed(seed)
+            yield
+
+    return scope()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -120,6 +151,10 @@ class Forecaster(Protocol):
         self, batch_size: int, device: torch.device | str | None = None, dtype: torch.dtype | None = None
     ) -> State:
         """The state of a fresh start for ``batch_size`` series."""
+        ...
+
+    def reset_state(self, state: State, reset: Tensor) -> State:
+        """``state`` with the lanes marked in ``reset`` (bool, ``(batch,)``) back at a fresh start."""
         ...
 
     def __call__(self, x: Tensor, state: State = None) -> tuple[Tensor, State]:
@@ -202,6 +237,57 @@ class BaseForecaster(nn.Module):
 
     def _zero_state(self, batch_size: int, device: torch.device, dtype: torch.dtype) -> State:
         raise NotImplementedError
+
+    def _lane_dim(self) -> int:
+        """The dimension of each state tensor that indexes the lanes (series) of a batch."""
+        return 1
+
+    def reset_state(self, state: State, reset: Tensor) -> State:
+        """Return ``state`` with the lanes marked in ``reset`` back at a fresh start.
+
+        The marked lanes get the zero state of :meth:`init_state`; the others
+        keep theirs. This is a masked blend on the device: no loop over
+        lanes and no host synchronisation. A lane reset this way gives
+        exactly the outputs of running that lane alone from ``None``.
+
+        Args:
+            state: A state for a batch of ``batch`` lanes, or ``None`` (every
+                lane fresh already: returned as is).
+            reset: Bool tensor of shape ``(batch,)``, True where a lane
+                starts afresh, on the state's device.
+
+        Returns:
+            The state, same structure and shapes.
+
+        Raises:
+            TypeError: ``reset`` is not a bool tensor.
+            ValueError: ``reset`` does not have one entry per lane.
+
+        Example:
+            >>> import torch, seqforecast as sf
+            >>> model = sf.RecurrentForecaster(hidden_size=4, num_layers=2)
+            >>> h = torch.ones(2, 3, 4)  # (num_layers, batch, hidden_size)
+            >>> model.reset_state(h, torch.tensor([False, True, False]))[:, :, 0]
+            tensor([[1., 0., 1.],
+                    [1., 0., 1.]])
+        """
+        given: object = reset
+        if not isinstance(given, Tensor) or given.dtype != torch.bool:
+            msg = f"`reset` must be a bool tensor of shape (batch,), got {describe(given)}"
+            raise TypeError(msg)
+        if state is None:
+            return None
+        tensors = (state,) if isinstance(state, Tensor) else state
+        dim = self._lane_dim()
+        batch = tensors[0].shape[dim]
+        if reset.shape != (batch,):
+            msg = f"`reset` must have shape ({batch},), one entry per lane of the state, got {tuple(reset.shape)}"
+            raise ValueError(msg)
+        shape = [1] * tensors[0].dim()
+        shape[dim] = batch
+        mask = reset.to(tensors[0].device).view(shape)
+        blended = tuple(torch.where(mask, t.new_zeros(()), t) for t in tensors)
+        return blended[0] if isinstance(state, Tensor) else blended
 
     def __call__(self, x: Tensor, state: State = None) -> tuple[Tensor, State]:
         return cast("tuple[Tensor, State]", super().__call__(x, state))

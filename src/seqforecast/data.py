@@ -9,11 +9,13 @@ of a stream, an epoch or a series): the trainer starts it from a fresh state.
 
 from __future__ import annotations
 
+import bisect
 import copy
 import dataclasses
 import itertools
 import math
 from collections.abc import Iterator, Sequence
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 import torch
@@ -22,7 +24,7 @@ from torch import Tensor
 from seqforecast._checks import check_bool, check_float, check_int, describe, resolve_device
 from seqforecast.series import series_tensor
 
-__all__ = ["ArrayStream", "SineStream", "Window"]
+__all__ = ["ArrayStream", "SineStream", "Stream", "Window"]
 
 _FIRST_CHUNK = 8  # windows SineStream generates at once at first; doubling up to _CHUNK
 _CHUNK = 256
@@ -38,7 +40,9 @@ class Window:
         targets: Same shape; ``targets[..., t, :]`` is the value after
             ``inputs[..., t, :]``.
         reset: ``True`` when this window does not continue the previous one,
-            so the carried state must start afresh.
+            so the carried state must start afresh; or a bool tensor of
+            shape ``(batch,)`` marking the lanes that start afresh while the
+            others carry their state on (a new series begins in those lanes).
 
     Example:
         >>> import torch, seqforecast as sf
@@ -51,7 +55,74 @@ class Window:
 
     inputs: Tensor
     targets: Tensor
-    reset: bool
+    reset: bool | Tensor
+
+    def __post_init__(self) -> None:
+        inputs: object = self.inputs
+        targets: object = self.targets
+        if not isinstance(inputs, Tensor) or not isinstance(targets, Tensor):
+            msg = f"`inputs` and `targets` must be tensors, got {describe(inputs)} and {describe(targets)}"
+            raise TypeError(msg)
+        reset: object = self.reset
+        if isinstance(reset, Tensor):
+            if reset.dtype != torch.bool or reset.dim() != 1:
+                msg = f"`reset` must be a bool or a bool tensor of shape (batch,), got {describe(reset)}"
+                raise TypeError(msg)
+        elif isinstance(reset, (bool, np.bool_)):
+            object.__setattr__(self, "reset", bool(reset))
+        else:
+            msg = f"`reset` must be a bool or a bool tensor of shape (batch,), got {describe(reset)}"
+            raise TypeError(msg)
+
+
+@runtime_checkable
+class Stream(Protocol):
+    """What :meth:`Trainer.fit <seqforecast.Trainer.fit>` relies on: consecutive windows, seekable.
+
+    :class:`SineStream` and :class:`ArrayStream` are streams; so is any class
+    with these members. Windows are numbered from 0 across epochs;
+    :meth:`windows` starts at any of them at once (no walk over the earlier
+    ones), which is how a resumed run continues exactly where it stopped.
+
+    Attributes:
+        batch_first: Layout of the windows: ``(batch, time, features)`` if
+            True, ``(time, batch, features)`` if False.
+        batch_size: Lanes (series walked side by side) in each window.
+        num_features: Features of each time step.
+
+    Example:
+        >>> import seqforecast as sf
+        >>> isinstance(sf.SineStream(), sf.Stream)
+        True
+        >>> isinstance([sf.SineStream().window(0)], sf.Stream)  # a list of windows is not seekable
+        False
+    """
+
+    batch_first: bool
+    batch_size: int
+    num_features: int
+
+    @property
+    def total_windows(self) -> int | None:
+        """Windows the stream yields before it ends (``None``: it never ends)."""
+        ...
+
+    @property
+    def windows_per_epoch(self) -> int | None:
+        """Windows in one pass over the data (``None``: no epochs)."""
+        ...
+
+    def windows(self, start: int = 0) -> Iterator[Window]:
+        """Iterate over windows ``start, start + 1, ...``, starting at once."""
+        ...
+
+    def shard(self, rank: int, world_size: int) -> Stream:
+        """The lanes of process ``rank`` out of ``world_size`` (for distributed training)."""
+        ...
+
+    def __iter__(self) -> Iterator[Window]:
+        """Iterate over all windows from the first."""
+        ...
 
 
 def _check_dtype(dtype: object) -> torch.dtype:
@@ -141,6 +212,7 @@ class SineStream:
         if seed is None:  # follow torch.manual_seed without drawing from (and shifting) torch's generator
             seed = torch.initial_seed() % (2**31 - 1)
         self.seed = check_int("seed", seed, minimum=0)
+        self.num_features = 1
         self._phases = torch.tensor(phases, dtype=torch.float64, device=self.device)
         self._noise_lanes = slice(0, self.batch_size)  # which lanes of the seeded noise this stream uses
         self._noise_total = self.batch_size  # lanes the seeded noise is drawn for
@@ -346,6 +418,7 @@ class ArrayStream:
             self._lanes.append(used.reshape(self.batch_size, lane_length, features))  # (B, lane, F)
         self.num_features = int(features or 1)
         self._per_series = [math.ceil((lanes.shape[1] - 1) / self.seq_length) for lanes in self._lanes]
+        self._series_starts = [0, *itertools.accumulate(self._per_series)][:-1]  # first window of each series
 
     @property
     def windows_per_epoch(self) -> int:
@@ -371,14 +444,15 @@ class ArrayStream:
         """Iterate from global window ``start`` (counting across epochs)."""
         check_int("start", start, minimum=0)
         per_epoch = self.windows_per_epoch
-        epochs = itertools.count() if self.num_epochs is None else range(self.num_epochs)
-        for epoch in epochs:
-            offset = epoch * per_epoch
-            for series_index, count in enumerate(self._per_series):
-                for window_index in range(count):
-                    if offset + window_index >= start:
-                        yield self._window(series_index, window_index)
-                offset += count
+        epoch, within = divmod(start, per_epoch)  # seek at once: no walk over the earlier windows
+        series_index = bisect.bisect_right(self._series_starts, within) - 1
+        window_index = within - self._series_starts[series_index]
+        while self.num_epochs is None or epoch < self.num_epochs:
+            for index in range(series_index, len(self._per_series)):
+                for k in range(window_index, self._per_series[index]):
+                    yield self._window(index, k)
+                window_index = 0
+            series_index, epoch = 0, epoch + 1
 
     def __iter__(self) -> Iterator[Window]:
         return self.windows()

@@ -15,7 +15,7 @@ from torch import Tensor, nn
 from torch.nn import functional as F
 
 from seqforecast._checks import check_bool, check_choice, check_float, check_int, describe
-from seqforecast.base import BaseForecaster, ForecasterConfig, State
+from seqforecast.base import BaseForecaster, ForecasterConfig, State, seeded
 
 __all__ = [
     "ConvConfig",
@@ -85,6 +85,8 @@ class RecurrentForecaster(BaseForecaster):
         cell: ``"rnn"`` (tanh), ``"lstm"`` or ``"gru"``.
         batch_first: Layout of input and output, see :meth:`forward`.
         dropout: Dropout between recurrent layers, in ``[0, 1)``.
+        seed: Seed of the initial weights (torch's own generator is left
+            alone); ``None`` draws them from torch's generator.
 
     State:
         ``h`` of shape ``(num_layers, batch, hidden_size)``; for an LSTM the
@@ -111,6 +113,7 @@ class RecurrentForecaster(BaseForecaster):
         cell: Cell = "rnn",
         batch_first: bool = True,
         dropout: float = 0.0,
+        seed: int | None = None,
     ) -> None:
         config = RecurrentConfig(
             input_size=check_int("input_size", input_size),
@@ -126,14 +129,15 @@ class RecurrentForecaster(BaseForecaster):
         self.output_size = config.output_size
         self.batch_first = config.batch_first
         rnn_class = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}[config.cell]
-        self.rnn = rnn_class(
-            config.input_size,
-            config.hidden_size,
-            num_layers=config.num_layers,
-            batch_first=config.batch_first,
-            dropout=config.dropout if config.num_layers > 1 else 0.0,
-        )
-        self.head = nn.Linear(config.hidden_size, config.output_size)
+        with seeded(seed):
+            self.rnn = rnn_class(
+                config.input_size,
+                config.hidden_size,
+                num_layers=config.num_layers,
+                batch_first=config.batch_first,
+                dropout=config.dropout if config.num_layers > 1 else 0.0,
+            )
+            self.head = nn.Linear(config.hidden_size, config.output_size)
 
     @property
     def context_length(self) -> int | None:
@@ -172,6 +176,9 @@ def _check_context(context: int, settings: str) -> int:
 
 class _ContextForecaster(BaseForecaster):
     """A forecaster whose state is its last ``context_length`` inputs."""
+
+    def _lane_dim(self) -> int:
+        return 0 if self.batch_first else 1  # (B, context, F) or (context, B, F)
 
     def _expected_state_shapes(self, batch: int) -> tuple[tuple[int, ...], ...]:
         context = cast("int", self.context_length)
@@ -218,6 +225,7 @@ class FeedForwardForecaster(_ContextForecaster):
         hidden_sizes: Widths of the hidden layers (ReLU); ``()`` for a linear model.
         window: Number of most recent inputs each output sees.
         batch_first: Layout of input and output, see :meth:`forward`.
+        seed: Seed of the initial weights, as for :class:`RecurrentForecaster`.
 
     State:
         The last ``window - 1`` inputs, ``(batch, window - 1, input_size)``
@@ -241,6 +249,7 @@ class FeedForwardForecaster(_ContextForecaster):
         *,
         window: int = 1,
         batch_first: bool = True,
+        seed: int | None = None,
     ) -> None:
         sizes_given: object = hidden_sizes
         if isinstance(sizes_given, (str, bytes)) or not hasattr(sizes_given, "__iter__"):
@@ -261,10 +270,11 @@ class FeedForwardForecaster(_ContextForecaster):
         self._context = _check_context(config.window - 1, f"`window`={config.window}")  # read on every forward pass
         layers: list[nn.Module] = []
         width = config.window * config.input_size
-        for size in sizes:
-            layers += [nn.Linear(width, size), nn.ReLU()]
-            width = size
-        layers.append(nn.Linear(width, config.output_size))
+        with seeded(seed):
+            for size in sizes:
+                layers += [nn.Linear(width, size), nn.ReLU()]
+                width = size
+            layers.append(nn.Linear(width, config.output_size))
         self.net = nn.Sequential(*layers)
 
     @property
@@ -300,6 +310,7 @@ class ConvForecaster(_ContextForecaster):
         head_hidden: Width of the per-step hidden layer of the head.
         negative_slope: Slope of the LeakyReLU activations.
         batch_first: Layout of input and output, see :meth:`forward`.
+        seed: Seed of the initial weights, as for :class:`RecurrentForecaster`.
 
     State:
         The last ``(kernel_size - 1) * sum(dilations)`` inputs,
@@ -327,6 +338,7 @@ class ConvForecaster(_ContextForecaster):
         head_hidden: int = 100,
         negative_slope: float = 0.03,
         batch_first: bool = True,
+        seed: int | None = None,
     ) -> None:
         config = ConvConfig(
             input_size=check_int("input_size", input_size),
@@ -349,15 +361,18 @@ class ConvForecaster(_ContextForecaster):
             f"`num_layers`={config.num_layers}, `kernel_size`={config.kernel_size} and "
             f"`dilation_base`={config.dilation_base}",
         )
-        self.convs = nn.ModuleList(
-            nn.Conv1d(config.input_size if i == 0 else config.channels, config.channels, config.kernel_size, dilation=d)
-            for i, d in enumerate(self.dilations)
-        )
-        self.head = nn.Sequential(
-            nn.Linear(config.channels, config.head_hidden),
-            nn.LeakyReLU(config.negative_slope),
-            nn.Linear(config.head_hidden, config.output_size),
-        )
+        with seeded(seed):
+            self.convs = nn.ModuleList(
+                nn.Conv1d(
+                    config.input_size if i == 0 else config.channels, config.channels, config.kernel_size, dilation=d
+                )
+                for i, d in enumerate(self.dilations)
+            )
+            self.head = nn.Sequential(
+                nn.Linear(config.channels, config.head_hidden),
+                nn.LeakyReLU(config.negative_slope),
+                nn.Linear(config.head_hidden, config.output_size),
+            )
 
     @property
     def context_length(self) -> int:

@@ -1,4 +1,8 @@
-"""Hooks into :meth:`Trainer.fit <seqforecast.Trainer.fit>`: the protocol and built-ins."""
+"""Hooks into :meth:`Trainer.fit <seqforecast.Trainer.fit>`: the protocols and built-ins.
+
+Callbacks see the trainer through :class:`TrainerView`, the few members a
+hook may use, so this module does not depend on the Trainer itself.
+"""
 
 from __future__ import annotations
 
@@ -6,19 +10,84 @@ import copy
 import math
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from seqforecast._checks import check_float, check_int
 
 if TYPE_CHECKING:
-    from torch import Tensor
+    import torch
+    from torch import Tensor, nn
 
+    from seqforecast.base import Forecaster, State
+    from seqforecast.training.config import TrainerConfig
     from seqforecast.training.history import History
-    from seqforecast.training.trainer import Trainer
 
-__all__ = ["Callback", "EarlyStopping", "ModelCheckpoint"]
+__all__ = ["Callback", "EarlyStopping", "ModelCheckpoint", "TrainerView"]
 
 
+class TrainerView(Protocol):
+    """What a callback may use of the :class:`~seqforecast.Trainer` that calls it.
+
+    Annotate your hooks' ``trainer`` argument with this type (the Trainer
+    satisfies it).
+
+    Attributes:
+        should_stop: Set it to True to end ``fit`` after the current step.
+    """
+
+    should_stop: bool
+
+    @property
+    def model(self) -> Forecaster:
+        """The forecaster being trained."""
+        ...
+
+    @property
+    def module(self) -> nn.Module:
+        """The same forecaster, typed as a module (for ``state_dict()``)."""
+        ...
+
+    @property
+    def optimizer(self) -> torch.optim.Optimizer:
+        """The optimizer."""
+        ...
+
+    @property
+    def config(self) -> TrainerConfig:
+        """The run's settings."""
+        ...
+
+    @property
+    def history(self) -> History:
+        """Losses so far (read back from the device at log points)."""
+        ...
+
+    @property
+    def state(self) -> State:
+        """The state carried out of the last window."""
+        ...
+
+    @property
+    def val_every(self) -> int | None:
+        """Steps between validation passes in this ``fit`` (None: no validation)."""
+        ...
+
+    @property
+    def planned_steps(self) -> int:
+        """Steps this ``fit`` call will take unless stopped."""
+        ...
+
+    @property
+    def is_main(self) -> bool:
+        """True in the process that logs and writes files (always, in one process)."""
+        ...
+
+    def save_checkpoint(self, path: str | os.PathLike[str], **kwargs: Any) -> None:
+        """Save the model and everything needed to resume."""
+        ...
+
+
+@runtime_checkable
 class Callback(Protocol):
     """Hooks called by :meth:`Trainer.fit`; subclass and override what you need.
 
@@ -38,22 +107,22 @@ class Callback(Protocol):
         5
     """
 
-    def on_fit_start(self, trainer: Trainer) -> None:
+    def on_fit_start(self, trainer: TrainerView) -> None:
         """Called once before the first step of a ``fit`` call."""
         return
 
-    def on_step_end(self, trainer: Trainer, step: int, loss: Tensor) -> None:
+    def on_step_end(self, trainer: TrainerView, step: int, loss: Tensor) -> None:
         """Called after each optimizer step; ``loss`` is a 0-d device tensor.
 
         Reading ``loss`` (``float(loss)``) synchronises with the device.
         """
         return
 
-    def on_validation_end(self, trainer: Trainer, step: int, val_loss: float) -> None:
+    def on_validation_end(self, trainer: TrainerView, step: int, val_loss: float) -> None:
         """Called after each validation pass."""
         return
 
-    def on_fit_end(self, trainer: Trainer, history: History) -> None:
+    def on_fit_end(self, trainer: TrainerView, history: History) -> None:
         """Called once when ``fit`` returns (also after an interrupt)."""
         return
 
@@ -82,12 +151,12 @@ class EarlyStopping(Callback):
         self.waited = 0
         self._best_weights: dict[str, Tensor] | None = None
 
-    def on_fit_start(self, trainer: Trainer) -> None:
+    def on_fit_start(self, trainer: TrainerView) -> None:
         if trainer.val_every is None:
             msg = "EarlyStopping needs validation: pass `val_stream` to Trainer.fit"
             raise ValueError(msg)
 
-    def on_validation_end(self, trainer: Trainer, step: int, val_loss: float) -> None:
+    def on_validation_end(self, trainer: TrainerView, step: int, val_loss: float) -> None:
         if val_loss < self.best - self.min_delta:
             self.best, self.best_step, self.waited = val_loss, step, 0
             if self.restore_best:
@@ -97,7 +166,7 @@ class EarlyStopping(Callback):
         if self.waited >= self.patience:
             trainer.should_stop = True
 
-    def on_fit_end(self, trainer: Trainer, history: History) -> None:
+    def on_fit_end(self, trainer: TrainerView, history: History) -> None:
         if self.restore_best and self._best_weights is not None:
             trainer.module.load_state_dict(self._best_weights)
 
@@ -125,6 +194,12 @@ class ModelCheckpoint(Callback):
 
     def __init__(self, path: str | os.PathLike[str], *, every: int | None = None, best: bool = False) -> None:
         self.path = Path(path)
+        if not self.path.parent.is_dir():
+            msg = f"`path` must be in an existing folder, got {str(path)!r} (no folder {str(self.path.parent)!r})"
+            raise ValueError(msg)
+        if self.path.is_dir():
+            msg = f"`path` must be a file name, got the folder {str(path)!r}"
+            raise ValueError(msg)
         self.every = None if every is None else check_int("every", every)
         self.best = bool(best)
         if self.every is None and not self.best:
@@ -132,15 +207,15 @@ class ModelCheckpoint(Callback):
             raise ValueError(msg)
         self.best_loss = math.inf
 
-    def on_step_end(self, trainer: Trainer, step: int, loss: Tensor) -> None:
+    def on_step_end(self, trainer: TrainerView, step: int, loss: Tensor) -> None:
         if self.every is not None and step % self.every == 0:
             trainer.save_checkpoint(self.path)
 
-    def on_validation_end(self, trainer: Trainer, step: int, val_loss: float) -> None:
+    def on_validation_end(self, trainer: TrainerView, step: int, val_loss: float) -> None:
         if self.best and val_loss < self.best_loss:
             self.best_loss = val_loss
             trainer.save_checkpoint(self.path)
 
-    def on_fit_end(self, trainer: Trainer, history: History) -> None:
+    def on_fit_end(self, trainer: TrainerView, history: History) -> None:
         if self.every is not None:
             trainer.save_checkpoint(self.path)

@@ -16,7 +16,7 @@ from typing import Any
 import torch
 from torch import Tensor, distributed, nn
 
-from seqforecast._checks import describe
+from seqforecast.data import Stream
 
 __all__ = ["Distribution", "setup"]
 
@@ -48,15 +48,9 @@ class Distribution:
         device_ids = [device.index] if device.type == "cuda" and device.index is not None else None
         return nn.parallel.DistributedDataParallel(module, device_ids=device_ids)
 
-    def shard(self, stream: object) -> object:
+    def shard(self, stream: Stream) -> Stream:
         """This rank's lanes of ``stream`` (the stream itself in one process)."""
-        if not self.enabled:
-            return stream
-        shard = getattr(stream, "shard", None)
-        if not callable(shard):
-            msg = f"distributed training needs a stream with shard(rank, world_size), such as SineStream, got {describe(stream)}"
-            raise TypeError(msg)
-        return shard(self.rank, self.world_size)
+        return stream.shard(self.rank, self.world_size) if self.enabled else stream
 
     def mean(self, values: Tensor) -> Tensor:
         """The element-wise mean of ``values`` over ranks (one collective)."""
