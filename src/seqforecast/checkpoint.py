@@ -200,6 +200,9 @@ def _write_atomic(path: Path, data: bytes) -> None:
     if target.is_dir():
         msg = f"cannot write {str(path)!r}: it is a folder"
         raise IsADirectoryError(msg)
+    if target.exists() and not target.is_file():
+        msg = f"cannot write {str(path)!r}: it is not a regular file (a device, a pipe or a socket?)"
+        raise CheckpointError(msg)
     try:
         mode: int | None = stat.S_IMODE(target.stat().st_mode)
     except FileNotFoundError:

@@ -25,6 +25,7 @@ from seqforecast.series import FILLS, CsvSeries, read_csv
 __all__ = ["main"]
 
 EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells expect of a command stopped by Ctrl-C
 _Number = TypeVar("_Number", int, float)
 MODELS = ("rnn", "lstm", "gru", "mlp", "conv")
 
@@ -113,11 +114,64 @@ def _add_model_options(parser: argparse.ArgumentParser, *, model: str, layers: i
     parser.add_argument("--window", type=_positive_int, default=8, help="inputs the mlp sees (default 8)")
 
 
+def _same_file(a: Path, b: Path) -> bool:
+    """Whether ``a`` and ``b`` name one file (through links, ``..`` or another spelling)."""
+    try:
+        if a.exists() and b.exists():
+            return a.samefile(b)
+    except OSError:
+        return False
+    return a.resolve() == b.resolve()
+
+
+def _readable(text: str, what: str) -> str:
+    """``text`` if it names a regular file: a folder, a device or a pipe is refused before it is read."""
+    path = Path(text)
+    if not path.exists():
+        msg = f"cannot read {what} {text!r}: no such file"
+        raise UsageError(msg)
+    if not path.is_file():
+        kind = "a folder" if path.is_dir() else "not a regular file"
+        msg = f"cannot read {what} {text!r}: it is {kind}"
+        raise UsageError(msg)
+    return text
+
+
 def _writable(path: Path, what: str) -> Path:
     if not path.parent.is_dir():
         msg = f"cannot write {what} {str(path)!r}: the folder {str(path.parent)!r} does not exist"
         raise UsageError(msg)
     return path
+
+
+def _output_file(text: str, what: str, *, inputs: Sequence[str] = (), formats: Sequence[str] = ()) -> Path:
+    """``text`` as a path where ``what`` can be written without harm, checked before any work is done.
+
+    Its folder must exist; it must not be a folder, nor one of the ``inputs``
+    (writing would destroy them); with ``formats``, its suffix must be one
+    of them.
+    """
+    path = _writable(Path(text), what)
+    if path.is_dir():
+        msg = f"cannot write {what} {text!r}: it is a folder"
+        raise UsageError(msg)
+    for given in inputs:
+        if _same_file(path, Path(given)):
+            msg = f"cannot write {what} to {text!r}: it is the same file as {given!r}, which would be overwritten"
+            raise UsageError(msg)
+    suffix = path.suffix.lower().removeprefix(".")
+    if formats and suffix not in formats:
+        got = f"'.{suffix}'" if suffix else "no suffix"
+        msg = f"cannot write {what} {str(path)!r}: its suffix must be one of {', '.join('.' + f for f in formats)}, got {got}"
+        raise UsageError(msg)
+    return path
+
+
+def _plot_formats() -> list[str]:
+    """The file formats matplotlib can write, by suffix."""
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    return sorted(FigureCanvasBase.get_supported_filetypes())
 
 
 def _need_matplotlib(option: str) -> None:
@@ -214,7 +268,8 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _train(args: argparse.Namespace) -> int:
-    out = _writable(Path(args.out), "the model")
+    _readable(args.data, "the data")
+    out = _output_file(args.out, "the model", inputs=[args.data])
     table = _read(args, args.column, args.time_column)
     series = table.values
     if args.column is None and series.shape[1] > 1:
@@ -256,7 +311,7 @@ def _train(args: argparse.Namespace) -> int:
         "time_column": table.time_column,
     }
     trainer.save_checkpoint(out, scaler=scaler, differencer=differencer, metadata=metadata)
-    state = "interrupted after" if history.interrupted else "trained"
+    state = "interrupted after" if history.interrupted else "trained"  # interrupted: saved, then exit status 130
     print(f"{state} {history.steps} steps in {history.seconds:.1f} s; final training loss {history.losses[-1]:.4g}")
     if len(val) >= 3:
         checkpoint = seqforecast.load(out)
@@ -266,7 +321,7 @@ def _train(args: argparse.Namespace) -> int:
             f"MSE {scores['mse']:.4g} vs naive {scores['naive_mse']:.4g}"
         )
     print(f"saved {out}")
-    return 0
+    return EXIT_INTERRUPTED if history.interrupted else 0
 
 
 def _window_sizes(args: argparse.Namespace, rows: int) -> tuple[int, int]:
@@ -302,7 +357,13 @@ def _one_step_scores(checkpoint: seqforecast.Checkpoint, series: np.ndarray, pri
         predicted = base + predicted
     else:
         base, target = series[:-1], series[1:]
-    skip = min(prime_steps, len(target) - 1)
+    if prime_steps >= len(target):
+        msg = (
+            f"--prime-steps must be less than the {len(target)} one-step forecasts the series gives, "
+            f"got {prime_steps}: nothing would be left to score"
+        )
+        raise UsageError(msg)
+    skip = prime_steps
     as_tensor = [torch.as_tensor(a[skip:]) for a in (predicted, base, target)]
     scores = _scores(as_tensor[0], as_tensor[2]) | _scores(as_tensor[1], as_tensor[2], "naive_")
     scores["points"] = float(len(target) - skip)
@@ -310,10 +371,13 @@ def _one_step_scores(checkpoint: seqforecast.Checkpoint, series: np.ndarray, pri
 
 
 def _forecast(args: argparse.Namespace) -> int:
-    out = None if args.out is None else _writable(Path(args.out), "the forecast")
-    plot = None if args.plot is None else _writable(Path(args.plot), "the plot")
-    if plot is not None:
+    inputs = [_readable(args.model, "the model"), _readable(args.data, "the data")]
+    out = None if args.out is None else _output_file(args.out, "the forecast", inputs=inputs)
+    plot = None
+    if args.plot is not None:
         _need_matplotlib("--plot")
+        written = [*inputs, *([] if args.out is None else [args.out])]
+        plot = _output_file(args.plot, "the plot", inputs=written, formats=_plot_formats())
     checkpoint = _load_checkpoint(args.model)
     series = _series_for(checkpoint, args)
     values = _to_model_space(checkpoint, series)
@@ -344,6 +408,8 @@ def _forecast(args: argparse.Namespace) -> int:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
+    _readable(args.model, "the model")
+    _readable(args.data, "the data")
     checkpoint = _load_checkpoint(args.model)
     series = _series_for(checkpoint, args)
     scores = _one_step_scores(checkpoint, series, args.prime_steps)
@@ -483,5 +549,5 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except KeyboardInterrupt:
         print(f"seqforecast {args.command}: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     return status
