@@ -8,6 +8,7 @@ expected and what was received). To cover a new case, add a row.
 from __future__ import annotations
 
 import struct
+import tracemalloc
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -91,6 +92,7 @@ CASES = [
     Case(
         "ArrayStream device 3", lambda _: sf.ArrayStream(SERIES, 10, device=bad(3)), TypeError, "`device`.*3 \\(int\\)"
     ),
+    Case("init_state device banana", lambda _: MLP.init_state(2, device="banana"), ValueError, "`device`.*'banana'"),
     Case("load device banana", lambda p: sf.load(p / "m", device="banana"), ValueError, "`device`.*'banana'"),
     # -- data that overflows the model's dtype ----------------------------------------------
     Case(
@@ -277,6 +279,7 @@ CASES = [
 ]
 if not torch.cuda.is_available():
     CASES += [
+        Case("load onto missing CUDA", lambda p: sf.load(p / "m", device="cuda"), ValueError, "CUDA is not available"),
         Case(
             "ArrayStream on missing CUDA",
             lambda _: sf.ArrayStream(SERIES, 10, device="cuda"),
@@ -327,3 +330,18 @@ def test_a_float64_state_is_cast_like_a_float64_input(cell: str) -> None:
     y64, _ = model(x.double(), wide)
     assert y64.dtype == torch.float32
     torch.testing.assert_close(y64, y)
+
+
+def test_a_huge_file_with_a_bogus_prefix_is_refused_without_reading_it(tmp_path: Path) -> None:
+    path = tmp_path / "huge.safetensors"
+    with path.open("wb") as handle:
+        handle.write(b"PK\x03\x04\x14\x00\x00\x00")  # a zip file's first bytes: a 5e15-byte "header"
+        handle.truncate(2 * 2**30)  # 2 GB, sparse: nothing is stored on disk
+    tracemalloc.start()
+    try:
+        with pytest.raises(CheckpointError, match="header in a 2147483648-byte file"):
+            sf.load(path)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 10 * 2**20

@@ -23,7 +23,7 @@ from typing import Any, ClassVar, Protocol, TypeAlias, TypeVar, cast, runtime_ch
 import torch
 from torch import Tensor, nn
 
-from seqforecast._checks import check_int, describe
+from seqforecast._checks import check_int, describe, resolve_device
 
 __all__ = ["BaseForecaster", "Forecaster", "State", "check_forecaster", "detach_state", "seeded"]
 
@@ -232,7 +232,7 @@ class BaseForecaster(nn.Module):
         check_int("batch_size", batch_size)
         param = self._param()
         return self._zero_state(
-            batch_size, param.device if device is None else torch.device(device), dtype or param.dtype
+            batch_size, param.device if device is None else resolve_device(device), dtype or param.dtype
         )
 
     def _zero_state(self, batch_size: int, device: torch.device, dtype: torch.dtype) -> State:
