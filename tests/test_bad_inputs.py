@@ -66,6 +66,15 @@ def raw_file(folder: Path, data: bytes) -> Path:
     return path
 
 
+def sparse_file(folder: Path, header_length: int, size: int) -> Path:
+    """A file of ``size`` bytes (sparse: nothing stored) whose first 8 bytes declare ``header_length``."""
+    path = folder / "sparse.safetensors"
+    with path.open("wb") as handle:
+        handle.write(struct.pack("<Q", header_length))
+        handle.truncate(size)
+    return path
+
+
 def header_file(folder: Path, metadata: dict[str, str]) -> Path:
     return raw_file(folder, safetensors_bytes({}, metadata=metadata))
 
@@ -269,6 +278,12 @@ CASES = [
         lambda p: sf.load(raw_file(p, struct.pack("<Q", len(DEEP_JSON)) + DEEP_JSON)),
         CheckpointError,
         "header is not seqforecast JSON",
+    ),
+    Case(
+        "header over the cap",
+        lambda p: sf.load(sparse_file(p, 100 * 2**20 + 1, 200 * 2**20)),
+        CheckpointError,
+        "its header is 104857601 bytes long, more than the 104857600 accepted",
     ),
     Case(
         "header larger than the file",

@@ -272,11 +272,14 @@ def read_file(
                 msg = f"{where}: the file is {len(prefix)} bytes long, too short for a safetensors header"
                 raise CheckpointError(msg)
             (header_length,) = struct.unpack("<Q", prefix)
-            if header_length > min(_MAX_HEADER, size - 8):
+            if header_length > size - 8:
                 msg = (
-                    f"{where}: its first 8 bytes declare a {header_length}-byte header in a {size}-byte file "
-                    f"(at most {_MAX_HEADER}); a pickle or a truncated file?"
+                    f"{where}: no safetensors header (its first 8 bytes declare a {header_length}-byte header "
+                    f"in a {size}-byte file; a pickle or a truncated file?)"
                 )
+                raise CheckpointError(msg)
+            if header_length > _MAX_HEADER:
+                msg = f"{where}: its header is {header_length} bytes long, more than the {_MAX_HEADER} accepted"
                 raise CheckpointError(msg)
             header_bytes = handle.read(header_length)
             try:
