@@ -1,0 +1,175 @@
+"""AutoForecaster: beats naive on a shipped series, causal, stateful, saved without pickle."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+import seqforecast as sf
+
+SUNSPOTS = Path(__file__).parent.parent / "examples" / "data" / "sunspots.csv"
+
+
+def _relative_mse(est: sf.AutoForecaster, y: np.ndarray, split: int) -> float:
+    predicted = est.predict(y)  # row t forecasts y[t + 1]
+    model = np.mean((predicted[split - 1 : -1] - y[split:]) ** 2)
+    naive = np.mean((y[split - 1 : -1] - y[split:]) ** 2)
+    return float(model / naive)
+
+
+@pytest.fixture(scope="module")
+def sunspots() -> np.ndarray:
+    return sf.load_series(SUNSPOTS, column="SUNACTIVITY")
+
+
+@pytest.fixture(scope="module")
+def wave() -> np.ndarray:
+    t = np.arange(160)
+    values: np.ndarray = 10 * np.sin(t / 3) + 0.1 * t + np.random.default_rng(0).normal(0, 0.3, 160)
+    return values
+
+
+@pytest.fixture(scope="module")
+def gru(wave: np.ndarray) -> sf.AutoForecaster:
+    """A GRU recipe (the candidate with the richest state), quickly trained."""
+    return sf.AutoForecaster(seed=0, models=("gru",), steps=15, season=0).fit(wave[:100])
+
+
+def test_beats_naive_on_the_shipped_sunspots_by_a_clear_margin(sunspots: np.ndarray) -> None:
+    split = round(len(sunspots) * 0.8)
+    est = sf.AutoForecaster(seed=0, models=("linear",)).fit(sunspots[:split])  # the test tail is never seen
+    assert _relative_mse(est, sunspots, split) < 0.5
+    assert est.naive_mse_ > est.scores_[0].mse
+    assert "of naive" in est.summary()
+    assert "seasonal naive" in est.summary()  # the 11-year cycle is detected
+    assert est.choice_ is not None
+    assert est.choice_ in repr(est)
+
+
+@pytest.mark.slow
+def test_the_full_recipe_beats_naive_on_sunspots_and_is_deterministic(sunspots: np.ndarray) -> None:
+    split = round(len(sunspots) * 0.8)
+    first = sf.AutoForecaster(seed=0).fit(sunspots[:split])
+    second = sf.AutoForecaster(seed=0).fit(sunspots[:split])
+    assert _relative_mse(first, sunspots, split) < 0.5
+    np.testing.assert_array_equal(first.predict(sunspots), second.predict(sunspots))
+
+
+@pytest.mark.parametrize("models", [("linear",), ("gru",)], ids=["linear", "gru"])
+def test_predict_is_causal_including_its_transforms(wave: np.ndarray, models: tuple[str, ...]) -> None:
+    t = np.arange(160)
+    wave = np.cumsum(np.random.default_rng(1).normal(size=160)) + 5 * np.sin(2 * np.pi * t / 12)
+    est = sf.AutoForecaster(seed=0, models=models, steps=15, season=12).fit(wave[:100])
+    assert "seasonal differences" in str(est.choice_)  # the transform's look-back is part of what is checked
+    before = est.predict(wave)
+    for cut in (20, 70, 130):
+        changed = wave.copy()
+        changed[cut:] += np.linspace(5.0, -50.0, len(wave) - cut)
+        after = est.predict(changed)
+        np.testing.assert_array_equal(after[:cut], before[:cut])  # row t uses wave[: t + 1] only
+        assert not np.allclose(after[cut:], before[cut:])
+
+
+def test_update_then_forecast_equals_predict_on_the_whole_series(gru: sf.AutoForecaster, wave: np.ndarray) -> None:
+    gru.predict(wave[:110])
+    updated = np.vstack([gru.update(wave[110:130]), gru.update(wave[130:131]), gru.update(wave[131:])])
+    after_updates = gru.forecast(6)
+    whole = gru.predict(wave)
+    np.testing.assert_allclose(updated, whole[110:], rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(after_updates, gru.forecast(6), rtol=1e-6, atol=1e-6)
+    assert gru.forecast(1)[0] == pytest.approx(whole[-1, 0])  # the first step is predict's last row
+
+
+def test_fit_leaves_the_data_where_forecast_continues(wave: np.ndarray) -> None:
+    est = sf.AutoForecaster(seed=0, models=("linear",), season=0).fit(wave[:100])
+    fitted = est.forecast(4)
+    est.predict(wave[:100])
+    np.testing.assert_allclose(est.forecast(4), fitted)
+    trend = sf.AutoForecaster(seed=0, models=("linear",)).fit(np.arange(60) * 3 + 7)
+    np.testing.assert_allclose(trend.forecast(3).ravel(), [187.0, 190.0, 193.0], atol=1e-6)
+
+
+def test_save_and_load_give_identical_predictions(gru: sf.AutoForecaster, wave: np.ndarray, tmp_path: Path) -> None:
+    gru.predict(wave[:120])
+    path = tmp_path / "auto.safetensors"
+    gru.save(path)
+    loaded = sf.AutoForecaster.load(path)
+    np.testing.assert_array_equal(loaded.forecast(5), gru.forecast(5))  # continues after the data last seen
+    np.testing.assert_array_equal(loaded.update(wave[120:]), gru.update(wave[120:]))
+    np.testing.assert_array_equal(loaded.predict(wave), gru.predict(wave))
+    assert loaded.summary() == gru.summary()
+    assert b"pickle" not in path.read_bytes()[:200]
+    plain = tmp_path / "plain.safetensors"
+    sf.save(plain, sf.RecurrentForecaster(hidden_size=2, num_layers=1))
+    with pytest.raises(ValueError, match="not an AutoForecaster"):
+        sf.AutoForecaster.load(plain)
+
+
+def test_warns_naming_the_numbers_when_nothing_beats_naive() -> None:
+    walk = np.cumsum(np.random.default_rng(3).normal(size=200))
+    with pytest.warns(UserWarning, match=r"no model beat the naive forecast.*MSE 0\.9\d+ vs naive 0\.9\d+"):
+        est = sf.AutoForecaster(seed=0, models=("linear",)).fit(walk)
+    assert est.choice_ == "naive"
+    np.testing.assert_allclose(est.predict(walk)[:-1, 0], walk[:-1])  # exactly the naive forecast
+    np.testing.assert_allclose(est.forecast(3).ravel(), [walk[-1]] * 3)
+
+
+def test_integer_lists_tensors_and_several_features_are_accepted() -> None:
+    counts = [int(20 + 10 * np.sin(i / 2)) for i in range(80)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # whether it beats naive is not the point here
+        from_list = sf.AutoForecaster(seed=0, models=("linear",)).fit(counts)
+        from_tensor = sf.AutoForecaster(seed=0, models=("linear",)).fit(torch.tensor(counts))
+    np.testing.assert_array_equal(from_list.predict(counts), from_tensor.predict(np.array(counts)))
+    pair = np.stack([np.sin(np.arange(90) / 4), np.cos(np.arange(90) / 4)], axis=1)
+    est = sf.AutoForecaster(seed=0, models=("linear",)).fit(pair)
+    assert est.predict(pair).shape == (90, 2)
+    assert est.forecast(4).shape == (4, 2)
+
+
+def test_pandas_series_are_accepted() -> None:
+    pd = pytest.importorskip("pandas")
+    series = pd.Series(np.sin(np.arange(80) / 3), index=pd.date_range("2026-01-01", periods=80, freq="D"))
+    est = sf.AutoForecaster(seed=0, models=("linear",)).fit(series)
+    assert est.predict(series).shape == (80, 1)
+
+
+def test_the_global_generator_is_left_alone(wave: np.ndarray) -> None:
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    sf.AutoForecaster(seed=5, models=("mlp",), steps=3, season=0).fit(wave[:60])
+    torch.testing.assert_close(torch.rand(3), expected)
+
+
+@pytest.mark.parametrize(
+    ("call", "error", "match"),
+    [
+        pytest.param(lambda: sf.AutoForecaster(seed=1.5), TypeError, "`seed`", id="seed"),  # type: ignore[arg-type]
+        pytest.param(lambda: sf.AutoForecaster(season=-1), ValueError, "`season`", id="season"),
+        pytest.param(lambda: sf.AutoForecaster(val_fraction=0.9), ValueError, "`val_fraction`", id="val"),
+        pytest.param(lambda: sf.AutoForecaster(models="gru"), TypeError, "`models`", id="models-str"),
+        pytest.param(lambda: sf.AutoForecaster(models=("arima",)), ValueError, r"`models\[0\]`", id="models"),
+        pytest.param(lambda: sf.AutoForecaster().fit([1.0] * 5), ValueError, "at least 12", id="short"),
+        pytest.param(lambda: sf.AutoForecaster().fit([[True]] * 20), TypeError, "floating or integer", id="bool"),
+        pytest.param(lambda: sf.AutoForecaster().forecast(3), ValueError, "not fitted", id="unfitted"),
+        pytest.param(lambda: sf.AutoForecaster().predict([1.0, 2.0]), ValueError, "not fitted", id="unfitted-p"),
+    ],
+)
+def test_bad_arguments_name_themselves(call: object, error: type[Exception], match: str) -> None:
+    with pytest.raises(error, match=match):
+        call()  # type: ignore[operator]
+
+
+def test_bad_data_after_fitting(wave: np.ndarray) -> None:
+    est = sf.AutoForecaster(seed=0, models=("linear",)).fit(wave[:80])
+    with pytest.raises(ValueError, match="1 feature"):
+        est.predict(np.zeros((20, 2)))
+    with pytest.raises(ValueError, match="`horizon`"):
+        est.forecast(0)
+    with pytest.raises(ValueError, match="finite"):
+        est.update([1.0, float("nan")])
