@@ -88,6 +88,7 @@ EXTERNAL_CLASSES = [
     "torch.device",
     "torch.dtype",
     "torch.nn.Module",
+    "nn.Module",  # where an annotation spells it so
     "torch.nn.modules.module.Module",
     "torch.nn.parallel.DistributedDataParallel",
     "torch.optim.Optimizer",

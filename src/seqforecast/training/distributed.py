@@ -38,7 +38,7 @@ class Distribution:
 
     @property
     def is_main(self) -> bool:
-        """Rank 0: the process that logs, shows progress and writes checkpoints."""
+        """True in rank 0, the process that logs, shows progress and writes checkpoints."""
         return self.rank == 0
 
     def wrap(self, module: nn.Module, device: torch.device) -> Any:
