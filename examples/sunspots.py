@@ -52,7 +52,9 @@ loss_figure = sf.plotting.plot_history(history, title="Training loss (scaled uni
 recent = torch.as_tensor(train_scaled[-40:], dtype=torch.float32)
 state = sf.prime(model, recent)
 scores = sf.evaluate(model, test_scaled, state=state)
-print(f"one-step MSE (scaled): model {scores['mse']:.3f}, naive {scores['naive_mse']:.3f}, skill {scores['skill']:.0%}")
+print(
+    f"one-step MSE (scaled): model {scores['mse']:.3f}, naive {scores['naive_mse']:.3f}, skill {scores['skill']:.0f}%"
+)
 
 # The same one-step forecasts, back in sunspot numbers.
 predictions, _ = sf.predict(model, test_scaled[:-1], state)  # (49, 1)
@@ -63,6 +65,7 @@ prediction_figure = sf.plotting.plot_predictions(
     x=years[259:],
     title="One-step forecasts of 1960-2008",
     xlabel="year",
+    ylabel="sunspot number",
 )
 
 # %%
@@ -70,11 +73,24 @@ prediction_figure = sf.plotting.plot_predictions(
 # ---------------
 # Forecast past 2008 (closed loop: each forecast is fed back as the next
 # input) and undo the scaling.
+#
+# Sunspot numbers cannot be negative, but nothing in the model knows that:
+# its output layer is linear, in standardised units, so a forecast can go
+# below zero, and at a solar minimum (2008 had about 3 sunspots) the closed
+# loop can undershoot it. Read a negative forecast as "about none" and clip
+# it at zero.
 
 whole = torch.as_tensor(scaler.transform(series), dtype=torch.float32)
 future = scaler.inverse_transform(sf.forecast(model, whole, horizon=10).numpy())  # (10, 1)
-print("2009-2018 forecast:", " ".join(f"{v:.0f}" for v in future[:, 0]))
+below_zero = int((future < 0).sum())
+future = np.maximum(future, 0.0) + 0.0  # (+ 0.0 turns -0.0 into 0.0)
+print("2009-2018 forecast:", " ".join(f"{v:.0f}" for v in future[:, 0]), f"({below_zero} below zero, clipped to 0)")
 
-forecast_figure = sf.plotting.plot_forecast(series[-60:, 0], future[:, 0], title="Sunspots: 60 years and 10 ahead")
-forecast_figure.axes[0].set_xticks(np.arange(0, 70, 10), [str(y) for y in range(1949, 2019, 10)])
-forecast_figure.axes[0].set(xlabel="year", ylabel="sunspot number")
+forecast_figure = sf.plotting.plot_forecast(
+    series[-60:, 0],
+    future[:, 0],
+    x=years[-60:],
+    title="Sunspots: 60 years and 10 ahead",
+    xlabel="year",
+    ylabel="sunspot number",
+)

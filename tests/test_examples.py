@@ -17,4 +17,6 @@ def test_sunspots_example_beats_the_naive_forecast(capsys: pytest.CaptureFixture
     match = re.search(r"model ([\d.]+), naive ([\d.]+)", out)
     assert match is not None, out
     assert float(match.group(1)) * 2 <= float(match.group(2))
-    assert "2009-2018 forecast:" in out
+    forecast = re.search(r"2009-2018 forecast: ([-\d ]+) \((\d+) below zero, clipped to 0\)", out)
+    assert forecast is not None, out
+    assert all(int(v) >= 0 for v in forecast.group(1).split())  # sunspot numbers are never negative

@@ -38,9 +38,38 @@ def test_plot_predictions_aligns_forecasts_with_their_targets() -> None:
 def test_plot_forecast_joins_history_and_forecast() -> None:
     axes = sf.plotting.plot_forecast(np.zeros(10), np.ones(4), truth=np.ones(4)).axes[0]
     _, forecast, truth = axes.lines[:3]
-    assert np.asarray(forecast.get_xdata())[0] == 9
-    assert len(np.asarray(forecast.get_ydata())) == 5
-    assert len(np.asarray(truth.get_xdata())) == 4
+    np.testing.assert_array_equal(forecast.get_xdata(), [9, 10, 11, 12, 13])
+    assert forecast.get_markevery() == slice(1, None)  # no forecast marker on the last observation
+    np.testing.assert_array_equal(truth.get_xdata(), [10, 11, 12, 13])
+    assert (axes.get_xlabel(), axes.get_ylabel()) == ("time step", "value")
+
+
+def test_plot_forecast_uses_the_datas_own_positions_and_name() -> None:
+    figure = sf.plotting.plot_forecast(
+        np.arange(5.0), np.ones(3), truth=np.ones(2), x=np.arange(300, 310, 2), xlabel="row", ylabel="SUNACTIVITY"
+    )
+    axes = figure.axes[0]
+    history, forecast, truth = axes.lines[:3]
+    np.testing.assert_array_equal(history.get_xdata(), [300, 302, 304, 306, 308])
+    np.testing.assert_array_equal(forecast.get_xdata(), [308, 310, 312, 314])
+    np.testing.assert_array_equal(truth.get_xdata(), [310, 312])
+    assert (axes.get_xlabel(), axes.get_ylabel()) == ("row", "SUNACTIVITY")
+
+
+def test_plot_forecast_continues_time_stamps() -> None:
+    days = ["2026-11-01", "2026-11-02", "2026-11-03"]
+    forecast = sf.plotting.plot_forecast(np.zeros(3), np.ones(2), x=days).axes[0].lines[1]
+    expected = np.array(["2026-11-03", "2026-11-04", "2026-11-05"], dtype="datetime64[ns]")
+    np.testing.assert_array_equal(np.asarray(forecast.get_xdata()), expected)
+    months = np.array(["2026-01-31", "2026-02-28", "2026-03-31"], dtype="datetime64[D]")
+    given = np.array(["2026-04-30", "2026-05-31"], dtype="datetime64[D]")
+    forecast = sf.plotting.plot_forecast(np.zeros(3), np.ones(2), x=months, forecast_x=given).axes[0].lines[1]
+    np.testing.assert_array_equal(np.asarray(forecast.get_xdata())[1:], given.astype("datetime64[ns]"))
+
+
+def test_plot_predictions_names_its_axes() -> None:
+    axes = sf.plotting.plot_predictions(np.arange(3.0), {"m": np.ones(2)}, xlabel="year", ylabel="sunspots").axes[0]
+    assert (axes.get_xlabel(), axes.get_ylabel()) == ("year", "sunspots")
 
 
 def test_missing_matplotlib_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -54,6 +83,14 @@ def test_plot_errors() -> None:
         sf.plotting.plot_predictions(np.zeros(5), {"m": np.zeros(5)})
     with pytest.raises(ValueError, match="one series"):
         sf.plotting.plot_forecast(np.zeros((3, 2)), np.zeros(2))
+    with pytest.raises(ValueError, match="one position per value"):
+        sf.plotting.plot_forecast(np.zeros(3), np.zeros(2), x=np.arange(4))
+    with pytest.raises(ValueError, match="numbers or time stamps"):
+        sf.plotting.plot_forecast(np.zeros(2), np.zeros(2), x=["a", "b"])
+    with pytest.raises(ValueError, match="forecast_x"):
+        sf.plotting.plot_forecast(np.zeros(1), np.zeros(2), x=["2026-01-01"])
+    with pytest.raises(ValueError, match="at most"):
+        sf.plotting.plot_forecast(np.zeros(3), np.zeros(2), truth=np.zeros(3))
 
 
 @given(model=forecasters(), batch=batches)

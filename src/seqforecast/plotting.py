@@ -7,7 +7,7 @@ pyplot: nothing is shown and no global backend is changed. Save it with
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -47,6 +47,30 @@ def _values(name: str, data: Any) -> np.ndarray:
         msg = f"`{name}` must hold one series (a single non-trivial dimension), got shape {array.shape}"
         raise ValueError(msg)
     return array.reshape(-1)
+
+
+def _positions(name: str, data: Any, length: int) -> np.ndarray:
+    """Positions on the horizontal axis: ``0, 1, ...`` by default, else numbers or time stamps, ``(length,)``."""
+    if data is None:
+        return np.arange(length, dtype=np.float64)
+    if hasattr(data, "detach"):
+        data = data.detach().cpu().numpy()
+    array = np.asarray(data)
+    if array.dtype.kind in "iuf":
+        array = array.astype(np.float64)
+    elif array.dtype.kind in "OUS":
+        try:
+            array = array.astype("datetime64[ns]")
+        except (TypeError, ValueError):
+            msg = f"`{name}` must hold numbers or time stamps, got values such as {array.reshape(-1)[:1].tolist()}"
+            raise ValueError(msg) from None
+    elif array.dtype.kind != "M":
+        msg = f"`{name}` must hold numbers or time stamps, got dtype {array.dtype}"
+        raise ValueError(msg)
+    if array.shape != (length,):
+        msg = f"`{name}` must have one position per value ({length}), got shape {array.shape}"
+        raise ValueError(msg)
+    return array
 
 
 def plot_history(
@@ -93,9 +117,10 @@ def plot_predictions(
     truth: Any,
     predictions: Mapping[str, Any],
     *,
-    x: Sequence[float] | np.ndarray | None = None,
+    x: Any = None,
     title: str = "Next-step predictions",
     xlabel: str = "time step",
+    ylabel: str = "value",
 ) -> Figure:
     """One-step-ahead predictions against the truth.
 
@@ -105,9 +130,11 @@ def plot_predictions(
     Args:
         truth: The series, ``(time,)`` (or any shape with one non-trivial dimension).
         predictions: Name → predictions of length ``len(truth) - 1``.
-        x: Positions of ``truth`` on the horizontal axis (default 0, 1, ...).
+        x: Positions of ``truth`` on the horizontal axis, ``(time,)``:
+            numbers or time stamps (default 0, 1, ...).
         title: Title of the plot.
         xlabel: Label of the horizontal axis.
+        ylabel: Label of the vertical axis (the series' name, say).
 
     Returns:
         A figure with the truth line and one line per prediction.
@@ -120,10 +147,7 @@ def plot_predictions(
         [10, 9]
     """
     values = _values("truth", truth)
-    positions = np.arange(len(values), dtype=np.float64) if x is None else np.asarray(x, dtype=np.float64)
-    if positions.shape != values.shape:
-        msg = f"`x` must have one position per truth value ({len(values)}), got {positions.shape}"
-        raise ValueError(msg)
+    positions = _positions("x", x, len(values))
     figure = _figure()
     axes = figure.add_subplot()
     axes.plot(positions, values, color="black", linewidth=2, label="truth")
@@ -133,37 +157,77 @@ def plot_predictions(
             msg = f"`predictions[{name!r}]` must have len(truth) - 1 = {len(values) - 1} values, got {len(series)}"
             raise ValueError(msg)
         axes.plot(positions[1:], series, "o-", markersize=3, linewidth=1, label=name)
-    return _finish(figure, axes, xlabel=xlabel, ylabel="value", title=title)
+    return _finish(figure, axes, xlabel=xlabel, ylabel=ylabel, title=title)
 
 
-def plot_forecast(history: Any, forecast: Any, *, truth: Any = None, title: str = "Forecast") -> Figure:
+def plot_forecast(
+    history: Any,
+    forecast: Any,
+    *,
+    truth: Any = None,
+    x: Any = None,
+    forecast_x: Any = None,
+    title: str = "Forecast",
+    xlabel: str = "time step",
+    ylabel: str = "value",
+) -> Figure:
     """A series and the forecast that continues it (and, optionally, what happened).
 
     Args:
         history: The observed series, ``(time,)``.
         forecast: The forecast of the next ``horizon`` values, ``(horizon,)``.
-        truth: The actual values after the history, for comparison.
+        truth: The actual values after the history, ``(horizon,)`` or
+            shorter, for comparison.
+        x: Positions of ``history`` on the horizontal axis, ``(time,)``: the
+            data's own row numbers or time stamps (numbers, ``datetime64``,
+            ``datetime`` or ISO date strings). Default ``0, 1, ...``.
+        forecast_x: Positions of the forecast, ``(horizon,)``. Default: ``x``
+            continued at the spacing of its last two positions.
         title: Title of the plot.
+        xlabel: Label of the horizontal axis.
+        ylabel: Label of the vertical axis (the series' name, say).
 
     Returns:
-        A figure with the history, the forecast (and the truth) lines.
+        A figure with the history, the forecast (and the truth) lines. The
+        forecast line starts at the last observation so the two join, with
+        markers on the forecasts only.
 
     Example:
         >>> import numpy as np, seqforecast as sf
-        >>> fig = sf.plotting.plot_forecast(np.zeros(20), np.ones(5))
-        >>> [len(line.get_xdata()) for line in fig.axes[0].lines[:2]]
-        [20, 6]
+        >>> fig = sf.plotting.plot_forecast(np.zeros(20), np.ones(5), x=np.arange(100, 120), ylabel="load")
+        >>> history, forecast = fig.axes[0].lines[:2]
+        >>> forecast.get_xdata()[1:].tolist(), fig.axes[0].get_ylabel()
+        ([120.0, 121.0, 122.0, 123.0, 124.0], 'load')
     """
     past = _values("history", history)
     ahead = _values("forecast", forecast)
+    positions = _positions("x", x, len(past))
+    if forecast_x is None:
+        if len(positions) < 2 and positions.dtype.kind == "M":
+            msg = "`forecast_x` is needed when `x` holds a single time stamp"
+            raise ValueError(msg)
+        spacing = positions[-1] - positions[-2] if len(positions) >= 2 else 1.0
+        ahead_positions = positions[-1] + spacing * np.arange(1, len(ahead) + 1)
+    else:
+        ahead_positions = _positions("forecast_x", forecast_x, len(ahead))
     figure = _figure()
     axes = figure.add_subplot()
-    axes.plot(np.arange(len(past)), past, color="black", label="history")
-    # start the forecast line at the last observation so the two lines join
-    steps = np.arange(len(past) - 1, len(past) + len(ahead))
-    axes.plot(steps, np.concatenate([past[-1:], ahead]), "o-", markersize=3, color="tab:blue", label="forecast")
+    axes.plot(positions, past, color="black", label="history")
+    # start the forecast line at the last observation so the two lines join; markers on forecasts only
+    axes.plot(
+        np.concatenate([positions[-1:], ahead_positions]),
+        np.concatenate([past[-1:], ahead]),
+        "o-",
+        markersize=3,
+        markevery=slice(1, None),
+        color="tab:blue",
+        label="forecast",
+    )
     if truth is not None:
         actual = _values("truth", truth)
-        axes.plot(np.arange(len(past), len(past) + len(actual)), actual, "--", color="tab:green", label="actual")
-    axes.axvline(len(past) - 1, color="grey", linewidth=0.8, linestyle=":")
-    return _finish(figure, axes, xlabel="time step", ylabel="value", title=title)
+        if len(actual) > len(ahead):
+            msg = f"`truth` must have at most len(forecast) = {len(ahead)} values, got {len(actual)}"
+            raise ValueError(msg)
+        axes.plot(ahead_positions[: len(actual)], actual, "--", color="tab:green", label="actual")
+    axes.axvline(positions[-1], color="grey", linewidth=0.8, linestyle=":")
+    return _finish(figure, axes, xlabel=xlabel, ylabel=ylabel, title=title)
