@@ -47,6 +47,18 @@ def test_evaluate_counts_and_naive_baseline() -> None:
     assert math.isclose(scores["naive_mse"], expected, rel_tol=1e-6)
 
 
+def test_evaluate_gives_ratios_in_percent_and_points_as_a_count() -> None:
+    model = sf.FeedForwardForecaster(window=2)
+    series = torch.sin(torch.arange(30.0) / 3) + 2
+    scores = sf.evaluate(model, series, prime_steps=4)
+    assert type(scores["points"]) is int
+    assert scores["points"] == 25
+    assert math.isclose(scores["skill"], 100 * (1 - scores["mse"] / scores["naive_mse"]))
+    predictions, _ = sf.predict(model, series[:-1])
+    targets = series[1:].reshape(-1, 1)
+    assert math.isclose(scores["smape"], float(metrics.smape(predictions[4:], targets[4:])), rel_tol=1e-6)
+
+
 def test_seasonal_naive_is_perfect_on_a_periodic_series() -> None:
     series = torch.tensor([0.0, 1.0, 0.0, -1.0] * 10)
     scores = sf.evaluate(sf.FeedForwardForecaster(), series, prime_steps=4, period=4)

@@ -171,15 +171,22 @@ def evaluate(
         period: Seasonal period for a seasonal-naive baseline, >= 1, or None.
 
     Returns:
-        ``mse``, ``mae``, ``rmse``, ``smape`` of the model, the same with a
-        ``naive_`` prefix, ``skill`` (``1 - mse / naive_mse``) and ``points``.
+        ``mse``, ``mae``, ``rmse`` and ``smape`` of the model, the same with
+        a ``naive_`` prefix, ``skill`` and ``points``. Units: ``mae`` and
+        ``rmse`` in the series' units, ``mse`` in its units squared;
+        ``smape`` and ``skill`` in percent (``smape`` 0 to 200, as
+        :func:`smape`; ``skill`` is ``100 * (1 - mse / naive_mse)``: above 0
+        beats the naive forecast, 100 is perfect, NaN when the naive MSE is
+        0); ``points``, the number of forecasts scored, an ``int``.
 
     Example:
         >>> import torch, seqforecast as sf
         >>> model = sf.FeedForwardForecaster(window=2)
         >>> scores = sf.evaluate(model, torch.sin(torch.arange(40.0) / 3), prime_steps=8, horizon=2)
-        >>> sorted(scores)[:4]
-        ['mae', 'mse', 'naive_mae', 'naive_mse']
+        >>> sorted(scores)[:4], scores["points"]
+        (['mae', 'mse', 'naive_mae', 'naive_mse'], 61)
+        >>> scores["skill"] == 100 * (1 - scores["mse"] / scores["naive_mse"])
+        True
     """
     horizon = check_int("horizon", horizon)
     prime_steps = check_int("prime_steps", prime_steps, minimum=0)
@@ -216,6 +223,6 @@ def evaluate(
                 naive.append(values[season_index if 0 <= season_index <= origin else origin])
     p, t, n = torch.stack(predictions), torch.stack(targets), torch.stack(naive)
     scores = _scores(p, t) | _scores(n, t, "naive_")
-    scores["skill"] = 1.0 - scores["mse"] / scores["naive_mse"] if scores["naive_mse"] > 0 else float("nan")
-    scores["points"] = float(len(targets))
+    scores["skill"] = 100.0 * (1.0 - scores["mse"] / scores["naive_mse"]) if scores["naive_mse"] > 0 else float("nan")
+    scores["points"] = len(targets)
     return scores
