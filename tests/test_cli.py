@@ -175,6 +175,22 @@ def test_runs_as_a_real_command(tmp_path: Path) -> None:
     assert missing.stderr.count("\n") == 1
 
 
+def test_a_closed_stdout_ends_quietly_like_a_unix_tool(tmp_path: Path) -> None:
+    out = tmp_path / "model.safetensors"
+    command = [sys.executable, "-m", "seqforecast", "train", SUNSPOTS, "--column", "SUNACTIVITY"]
+    command += ["--model", "mlp", "--steps", "3", "--out", str(out), "--quiet"]
+    # the reader has gone before the first line is written, as after `| head -1`
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as process:
+        assert process.stdout is not None
+        assert process.stderr is not None
+        process.stdout.close()
+        stderr = process.stderr.read()
+        status = process.wait(timeout=120)
+    assert stderr == b""  # no "error: [Errno 32] Broken pipe", no traceback
+    assert status == 128 + 13  # a process ended by SIGPIPE
+    assert sf.load(out).model is not None  # the checkpoint was written before the output
+
+
 def test_a_column_chosen_by_index_is_found_again(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     data = tmp_path / "two.csv"
     data.write_text("a,b\n" + "\n".join(f"{i},{np.sin(i / 3):.4f}" for i in range(80)) + "\n")

@@ -106,7 +106,9 @@ def _build_model(
 
 
 def _add_model_options(parser: argparse.ArgumentParser, *, model: str, layers: int) -> None:
-    parser.add_argument("--model", choices=MODELS, default=model, help=f"forecaster family (default {model})")
+    choices = ("auto", *MODELS) if model == "auto" else MODELS
+    what = "auto: the recipe chosen on validation" if model == "auto" else model
+    parser.add_argument("--model", choices=choices, default=model, help=f"forecaster family (default {what})")
     parser.add_argument(
         "--hidden-size", type=_positive_int, default=32, help="width of hidden layers or channels (default 32)"
     )
@@ -281,6 +283,11 @@ def _train(args: argparse.Namespace) -> int:
     columns = None if args.column is None else [args.column]  # a name, or an index into a file without one
     split = round(len(series) * (1 - args.val_fraction))
     train, val = series[:split], series[split:]
+    if args.model == "auto":
+        return _train_auto(args, out, table, split)
+    if args.season is not None:
+        msg = "--season applies to --model auto only"
+        raise UsageError(msg)
     seq_length, batch_size = _window_sizes(args, len(train) - (1 if args.difference else 0))
     differencer = seqforecast.Differencer().fit(train) if args.difference else None
     train_values = train if differencer is None else differencer.transform(train)
@@ -320,8 +327,66 @@ def _train(args: argparse.Namespace) -> int:
             f"validation ({int(scores['points'])} forecasts in the last {len(val)} rows), one step ahead: "
             f"MSE {scores['mse']:.4g} vs naive {scores['naive_mse']:.4g}"
         )
+        if not scores["mse"] < scores["naive_mse"]:
+            print(
+                f"warning: the model does not beat the naive forecast on validation (MSE {scores['mse']:.4g} vs "
+                f"naive {scores['naive_mse']:.4g}); try --model auto, or --difference for a series with a trend",
+                file=sys.stderr,
+            )
     print(f"saved {out}")
     return EXIT_INTERRUPTED if history.interrupted else 0
+
+
+_EXPLICIT_ONLY = (  # train options that set up an explicit --model, with their defaults
+    ("--hidden-size", "hidden_size", 32),
+    ("--num-layers", "num_layers", 2),
+    ("--window", "window", 8),
+    ("--seq-length", "seq_length", None),
+    ("--batch-size", "batch_size", None),
+    ("--epochs", "epochs", None),
+    ("--no-scale", "scale", True),
+    ("--difference", "difference", False),
+    ("--lr", "lr", 0.01),
+    ("--clip", "clip", 1.0),
+)
+
+
+def _train_auto(args: argparse.Namespace, out: Path, table: CsvSeries, split: int) -> int:
+    """``train --model auto``: AutoForecaster on the first rows, scored on the rows held out."""
+    import warnings
+
+    given = [flag for flag, name, default in _EXPLICIT_ONLY if getattr(args, name) != default]
+    if given:
+        msg = f"{given[0]} sets up an explicit --model; --model auto chooses it itself (drop it, or pick --model lstm, gru, ...)"
+        raise UsageError(msg)
+    if args.device not in ("auto", "cpu"):
+        msg = f"--model auto trains on the CPU, got --device {args.device}"
+        raise UsageError(msg)
+    series = table.values
+    train, val = series[:split], series[split:]
+    steps = {} if args.steps is None else {"steps": args.steps}
+    est = seqforecast.AutoForecaster(args.seed, season=args.season, **steps)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UserWarning)
+        try:
+            est.fit(train)
+        except ValueError as error:
+            raise UsageError(f"{args.data}: {error}") from None
+    for warning in caught:
+        print(f"warning: {warning.message}", file=sys.stderr)
+    print(
+        f"chose {est.choice_} in {est.seconds_:.1f} s; {est.summary().splitlines()[-1]} (validation inside the training rows)"
+    )
+    predicted = est.predict(series)  # causal; the state ends after the whole file, where forecast continues
+    if len(val) >= 2:
+        model = float(np.mean((predicted[split - 1 : -1] - val) ** 2))
+        naive = float(np.mean((series[split - 1 : -1] - val) ** 2))
+        print(f"held out (the last {len(val)} rows), one step ahead: MSE {model:.4g} vs naive {naive:.4g}")
+    metadata = {"columns": None if args.column is None else [args.column], "source": Path(args.data).name,
+                "model": "auto", "time_column": table.time_column}  # fmt: skip
+    est.save(out, metadata=metadata)
+    print(f"saved {out}")
+    return 0
 
 
 def _window_sizes(args: argparse.Namespace, rows: int) -> tuple[int, int]:
@@ -341,6 +406,25 @@ def _window_sizes(args: argparse.Namespace, rows: int) -> tuple[int, int]:
         )
         raise UsageError(msg)
     return seq_length, batch_size
+
+
+def _auto_scores(est: seqforecast.AutoForecaster, series: np.ndarray, prime_steps: int) -> dict[str, float]:
+    """One-step-ahead scores of an AutoForecaster's causal predictions, after ``prime_steps`` points."""
+    import torch
+
+    from seqforecast.metrics import _scores
+
+    predicted, base, target = est.predict(series)[:-1], series[:-1], series[1:]
+    if prime_steps >= len(target):
+        msg = (
+            f"--prime-steps must be less than the {len(target)} one-step forecasts the series gives, "
+            f"got {prime_steps}: nothing would be left to score"
+        )
+        raise UsageError(msg)
+    as_tensor = [torch.as_tensor(a[prime_steps:]) for a in (predicted, base, target)]
+    scores = _scores(as_tensor[0], as_tensor[2]) | _scores(as_tensor[1], as_tensor[2], "naive_")
+    scores["points"] = float(len(target) - prime_steps)
+    return scores
 
 
 def _one_step_scores(checkpoint: seqforecast.Checkpoint, series: np.ndarray, prime_steps: int) -> dict[str, float]:
@@ -380,11 +464,16 @@ def _forecast(args: argparse.Namespace) -> int:
         plot = _output_file(args.plot, "the plot", inputs=written, formats=_plot_formats())
     checkpoint = _load_checkpoint(args.model)
     series = _series_for(checkpoint, args)
-    values = _to_model_space(checkpoint, series)
-    future = seqforecast.forecast(checkpoint.model, values, args.horizon)  # (horizon, features)
-    predicted = _from_model_space(checkpoint, future.double().numpy())
-    if checkpoint.differencer is not None:
-        predicted = checkpoint.differencer.integrate(predicted, start=series[-1])
+    if "auto" in checkpoint.metadata:  # written by train --model auto
+        est = seqforecast.AutoForecaster.load(args.model)
+        est.predict(series)  # builds its state over the whole series
+        predicted = est.forecast(args.horizon)
+    else:
+        values = _to_model_space(checkpoint, series)
+        future = seqforecast.forecast(checkpoint.model, values, args.horizon)  # (horizon, features)
+        predicted = _from_model_space(checkpoint, future.double().numpy())
+        if checkpoint.differencer is not None:
+            predicted = checkpoint.differencer.integrate(predicted, start=series[-1])
     columns = [str(c) for c in checkpoint.metadata.get("columns") or [f"value{i}" for i in range(series.shape[1])]]
     text = io.StringIO()
     writer = csv.writer(text, lineterminator="\n")
@@ -412,7 +501,10 @@ def _evaluate(args: argparse.Namespace) -> int:
     _readable(args.data, "the data")
     checkpoint = _load_checkpoint(args.model)
     series = _series_for(checkpoint, args)
-    scores = _one_step_scores(checkpoint, series, args.prime_steps)
+    if "auto" in checkpoint.metadata:  # written by train --model auto
+        scores = _auto_scores(seqforecast.AutoForecaster.load(args.model), series, args.prime_steps)
+    else:
+        scores = _one_step_scores(checkpoint, series, args.prime_steps)
     print(f"one-step-ahead forecasts of {int(scores['points'])} points (after {args.prime_steps} priming points)")
     print(f"{'metric':<8}{'model':>12}{'naive':>12}")
     for name in ("mse", "rmse", "mae", "smape"):
@@ -466,7 +558,10 @@ def _build_parser() -> argparse.ArgumentParser:
     train.add_argument("data", help="CSV file (with or without a header)")
     train.add_argument("--column", type=_column, help="column name or 0-based index (default: the only numeric column)")
     _add_csv_options(train, remembered=False)
-    _add_model_options(train, model="lstm", layers=2)
+    _add_model_options(train, model="auto", layers=2)
+    train.add_argument(
+        "--season", type=_non_negative_int, help="seasonal period for --model auto (default: detected; 0: none)"
+    )
     train.add_argument(
         "--seq-length", type=_positive_int, help="time steps per window (default 32, less for a short series)"
     )
@@ -544,6 +639,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return exit_.code if isinstance(exit_.code, int) else EXIT_USAGE
     try:
         status: int = args.run(args)
+        sys.stdout.flush()  # so that a closed pipe shows up here, not at exit
+    except BrokenPipeError:
+        # The reader went away (`seqforecast train ... | head -1`): what was asked is done or stopped;
+        # end quietly with the status of a process ended by SIGPIPE, as Unix tools do.
+        import contextlib
+        import os
+
+        with contextlib.suppress(OSError, ValueError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+        return 128 + 13
     except (UsageError, ValueError, TypeError, OSError, ImportError) as error:
         print(f"seqforecast {args.command}: error: {error}", file=sys.stderr)
         return EXIT_USAGE
