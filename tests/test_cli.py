@@ -260,3 +260,76 @@ def test_a_semicolon_file_with_dates_gaps_and_few_rows_trains_with_defaults_that
     capsys.readouterr()
     assert main(["forecast", str(model), str(data), "--horizon", "2", "--fill", "ffill"]) == 0
     assert capsys.readouterr().out.splitlines()[0] == "step,value0"
+
+
+def _wave_csv(tmp_path: Path, rows: int = 120) -> Path:
+    data = tmp_path / "wave.csv"
+    data.write_text("y\n" + "\n".join(f"{10 + 5 * np.sin(i / 3):.4f}" for i in range(rows)) + "\n")
+    return data
+
+
+def test_train_defaults_to_auto_and_forecast_and_evaluate_take_its_checkpoint(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data, model = _wave_csv(tmp_path), tmp_path / "auto.safetensors"
+    assert main(["train", str(data), "--steps", "5", "--quiet", "--out", str(model)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("chose ")
+    assert "of naive" in out
+    assert "held out (the last 12 rows)" in out
+    assert sf.load(model).metadata["model"] == "auto"
+    assert main(["forecast", str(model), str(data), "--horizon", "3"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    expected = sf.AutoForecaster.load(model)
+    expected.predict(sf.load_series(data))
+    assert [float(line.split(",")[1]) for line in lines[1:]] == pytest.approx(expected.forecast(3).ravel(), rel=1e-5)
+    assert main(["evaluate", str(model), str(data), "--prime-steps", "100"]) == 0
+    assert "skill" in capsys.readouterr().out
+
+
+def test_auto_prints_the_warning_when_nothing_beats_naive(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    walk = np.cumsum(np.random.default_rng(3).normal(size=223))
+    data = tmp_path / "walk.csv"
+    data.write_text("y\n" + "\n".join(f"{v:.6f}" for v in walk) + "\n")
+    argv = ["train", str(data), "--val-fraction", "0.1", "--steps", "5", "--quiet"]
+    assert main([*argv, "--out", str(tmp_path / "m.safetensors")]) == 0
+    err = capsys.readouterr().err
+    assert "warning: AutoForecaster: no model beat the naive forecast on validation" in err
+
+
+def test_an_explicit_model_that_loses_to_naive_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = tmp_path / "trend.csv"
+    data.write_text("y\n" + "\n".join(str(3.0 * i) for i in range(120)) + "\n")
+    argv = ["train", str(data), "--model", "mlp", "--steps", "3", "--device", "cpu", "--quiet"]
+    assert main([*argv, "--out", str(tmp_path / "m.safetensors")]) == 0
+    assert "warning: the model does not beat the naive forecast on validation" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        pytest.param(["--difference"], "--difference sets up an explicit --model", id="difference"),
+        pytest.param(["--hidden-size", "8"], "--hidden-size sets up an explicit --model", id="hidden"),
+        pytest.param(["--device", "cuda"], "--model auto trains on the CPU", id="device"),
+        pytest.param(["--model", "gru", "--season", "12"], "--season applies to --model auto only", id="season"),
+    ],
+)
+def test_auto_refuses_options_it_does_not_use(
+    extra: list[str], message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = _wave_csv(tmp_path)
+    before = sorted(tmp_path.iterdir())
+    assert main(["train", str(data), *extra, "--quiet", "--out", str(tmp_path / "m.safetensors")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1, err
+    assert message in err
+    assert sorted(tmp_path.iterdir()) == before
+
+
+def test_auto_on_a_series_too_short_names_the_flag(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = _wave_csv(tmp_path, rows=12)
+    assert main(["train", str(data), "--quiet", "--out", str(tmp_path / "m.safetensors")]) == 2
+    assert (
+        "--model auto needs at least 12 training rows (the first 90% by --val-fraction), got 11"
+        in capsys.readouterr().err
+    )

@@ -214,6 +214,7 @@ class AutoForecaster:
         self.naive_mse_: float = math.nan
         self.seasonal_naive_mse_: float | None = None
         self.seconds_: float = 0.0
+        self.metadata: dict[str, Any] = {}  # your own information, kept by save and load
         self._transform = _Transform(difference=True, season=0)
         self._scaler = Scaler()
         self._features = 0
@@ -496,9 +497,19 @@ class AutoForecaster:
         relative = self.scores_[0].mse / self.naive_mse_ if self.scores_ and self.naive_mse_ > 0 else math.nan
         return f"AutoForecaster(seed={self.seed}): {self.choice_}; validation MSE {relative:.3f} of naive"
 
-    def save(self, path: str | os.PathLike[str]) -> None:
-        """Write the fitted forecaster (model, scaler, choice, state) to one safetensors file."""
+    def save(self, path: str | os.PathLike[str], *, metadata: dict[str, Any] | None = None) -> None:
+        """Write the fitted forecaster (model, scaler, choice, state) to one safetensors file.
+
+        Args:
+            path: The file to write (atomically), conventionally ``*.safetensors``.
+            metadata: Your own JSON-serialisable information, given back as
+                :attr:`metadata` by :meth:`load` (the key ``"auto"`` is reserved).
+        """
         model = self._need_model()
+        extra = dict(metadata or {})
+        if "auto" in extra:
+            msg = "`metadata` must not use the key 'auto': it holds the AutoForecaster's own settings"
+            raise ValueError(msg)
         info = {
             "format": _FORMAT,
             "seed": self.seed,
@@ -517,7 +528,7 @@ class AutoForecaster:
             "state": _state_to_json(self._state),
             "next": None if self._next is None else self._next.tolist(),
         }
-        save(path, model, scaler=self._scaler, metadata={"auto": info})
+        save(path, model, scaler=self._scaler, metadata={**extra, "auto": info})
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> AutoForecaster:
@@ -535,6 +546,7 @@ class AutoForecaster:
             models=tuple(info["models"]),
         )
         est.model_ = checkpoint.model
+        est.metadata = {k: v for k, v in checkpoint.metadata.items() if k != "auto"}
         est._scaler = checkpoint.scaler or Scaler()
         est._transform = _Transform(bool(info["difference"]), int(info["transform_season"]))
         est.choice_ = info["choice"]

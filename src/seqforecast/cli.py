@@ -28,6 +28,7 @@ EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells expect of a command stopped by Ctrl-C
 _Number = TypeVar("_Number", int, float)
 MODELS = ("rnn", "lstm", "gru", "mlp", "conv")
+MIN_AUTO_ROWS = 12  # what AutoForecaster.fit needs
 
 
 class UsageError(Exception):
@@ -366,17 +367,21 @@ def _train_auto(args: argparse.Namespace, out: Path, table: CsvSeries, split: in
     train, val = series[:split], series[split:]
     steps = {} if args.steps is None else {"steps": args.steps}
     est = seqforecast.AutoForecaster(args.seed, season=args.season, **steps)
+    if len(train) < MIN_AUTO_ROWS:
+        msg = (
+            f"{args.data}: --model auto needs at least {MIN_AUTO_ROWS} training rows (the first "
+            f"{1 - args.val_fraction:.0%} by --val-fraction), got {len(train)}"
+        )
+        raise UsageError(msg)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", UserWarning)
-        try:
-            est.fit(train)
-        except ValueError as error:
-            raise UsageError(f"{args.data}: {error}") from None
+        est.fit(train)
     for warning in caught:
         print(f"warning: {warning.message}", file=sys.stderr)
-    print(
-        f"chose {est.choice_} in {est.seconds_:.1f} s; {est.summary().splitlines()[-1]} (validation inside the training rows)"
-    )
+    best, naive, seasonal = est.scores_[0].mse, est.naive_mse_, est.seasonal_naive_mse_
+    skill = f"{best / naive:.3f} of naive" if naive > 0 else "naive MSE 0"
+    skill += f", {best / seasonal:.3f} of seasonal naive" if seasonal else ""
+    print(f"chose {est.choice_} in {est.seconds_:.1f} s; validation MSE {best:.4g} ({skill})")
     predicted = est.predict(series)  # causal; the state ends after the whole file, where forecast continues
     if len(val) >= 2:
         model = float(np.mean((predicted[split - 1 : -1] - val) ** 2))
