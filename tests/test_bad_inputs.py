@@ -258,14 +258,34 @@ CASES = [
         r"declares weight 'net.0.bias' of shape \(20000,\), but the file holds \(8,\)",
     ),
     Case(
-        "config declares a huge receptive field",
+        "config is not an object",
+        lambda p: sf.load(crafted(p, content=lambda c: c["model"].update(config=[1, 2]))),
+        CheckpointError,
+        r"must have a class name and a configuration object, got \['FeedForwardForecaster', \[1, 2\]\]",
+    ),
+    Case(
+        "config declares 10**8 layers",
+        lambda p: sf.load(crafted(p, sf.RecurrentForecaster(hidden_size=2), content=set_config("num_layers", 10**8))),
+        CheckpointError,
+        "declares 100000000 layers, but the file holds only 14 weight tensors",
+    ),
+    Case(
+        "config declares a kernel of 10**7",
+        lambda p: sf.load(
+            crafted(p, sf.ConvForecaster(channels=2, head_hidden=2), content=set_config("kernel_size", 10**7))
+        ),
+        CheckpointError,
+        "`kernel_size`=10000000 and `dilation_base`=1 give a context of 2e\\+07 past inputs",
+    ),
+    Case(
+        "config declares 40 conv layers",
         lambda p: sf.load(
             crafted(
                 p, sf.ConvForecaster(channels=2, head_hidden=2, dilation_base=2), content=set_config("num_layers", 40)
             )
         ),
         CheckpointError,
-        "`num_layers`",
+        "declares 40 layers, but the file holds only 8 weight tensors",
     ),
     Case(
         "negative format_version",

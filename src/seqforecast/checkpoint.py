@@ -324,19 +324,26 @@ def read_file(
 _DTYPES = {"float16": torch.float16, "bfloat16": torch.bfloat16, "float32": torch.float32, "float64": torch.float64}
 
 
-def _check_weights(class_name: str, config: dict[str, Any], weights: object) -> None:
+def _check_weights(class_name: object, config: object, weights: object) -> None:
     """Compare the weights in a file with those its configuration declares, building nothing.
 
     The model is laid out on the ``meta`` device (shapes without memory), so
     a small file whose configuration asks for a huge model is refused before
     any memory is allocated for it.
     """
-    with torch.device("meta"):
-        skeleton = model_from_config(class_name, config)
-    declared = {name: tuple(t.shape) for name, t in skeleton.state_dict().items()}
+    if not isinstance(class_name, str) or not isinstance(config, dict):
+        msg = f"its model must have a class name and a configuration object, got {describe([class_name, config])}"
+        raise CheckpointError(msg)
     if not isinstance(weights, dict) or not all(isinstance(t, Tensor) for t in weights.values()):
         msg = f"its weights must be a dict of tensors, got {describe(weights)}"
         raise CheckpointError(msg)
+    layers = config.get("num_layers", 0)
+    if isinstance(layers, int) and layers > len(weights):  # every layer has weights: even the layout would be huge
+        msg = f"its configuration declares {layers} layers, but the file holds only {len(weights)} weight tensors"
+        raise CheckpointError(msg)
+    with torch.device("meta"):
+        skeleton = model_from_config(class_name, config)
+    declared = {name: tuple(t.shape) for name, t in skeleton.state_dict().items()}
     held = {name: tuple(t.shape) for name, t in weights.items()}
     if held != declared:
         diff = sorted(set(held.items()) ^ set(declared.items()))[:1]
