@@ -75,7 +75,7 @@ axes.grid(alpha=0.3)
 # output ``t`` see inputs ``t + 1`` and ``t + 2``, and output 39 is the
 # forecast of input 40, the very value that changed. Its good scores above
 # are partly this leak. :func:`~seqforecast.demo.causal_leak` measures the
-# largest such change over a whole sequence.
+# largest such change: the leak in the table above.
 
 moved = test.clone()
 moved[:, 40] += 1.0
