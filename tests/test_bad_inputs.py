@@ -270,6 +270,12 @@ CASES = [
         "declares 100000000 layers, but the file holds only 14 weight tensors",
     ),
     Case(
+        "config declares 10**6 hidden layers",
+        lambda p: sf.load(crafted(p, content=set_config("hidden_sizes", [1] * 10**6))),
+        CheckpointError,
+        "declares 1000000 layers, but the file holds only 4 weight tensors",
+    ),
+    Case(
         "config declares a kernel of 10**7",
         lambda p: sf.load(
             crafted(p, sf.ConvForecaster(channels=2, head_hidden=2), content=set_config("kernel_size", 10**7))

@@ -337,8 +337,9 @@ def _check_weights(class_name: object, config: object, weights: object) -> None:
     if not isinstance(weights, dict) or not all(isinstance(t, Tensor) for t in weights.values()):
         msg = f"its weights must be a dict of tensors, got {describe(weights)}"
         raise CheckpointError(msg)
-    layers = config.get("num_layers", 0)
-    if isinstance(layers, int) and layers > len(weights):  # every layer has weights: even the layout would be huge
+    layers, sizes = config.get("num_layers", 0), config.get("hidden_sizes", ())
+    layers = max(layers if isinstance(layers, int) else 0, len(sizes) if isinstance(sizes, list) else 0)
+    if layers > len(weights):  # every layer has weights: even the layout would be huge
         msg = f"its configuration declares {layers} layers, but the file holds only {len(weights)} weight tensors"
         raise CheckpointError(msg)
     with torch.device("meta"):
