@@ -1,8 +1,10 @@
 """The ``seqforecast`` command: demo, train, forecast, evaluate, shapes.
 
 Bad input (a missing file, an unknown column, a non-numeric cell, a file
-that is not a checkpoint, a non-positive size) prints one line on stderr and
-exits with status 2, writing nothing.
+that is not a checkpoint, a non-positive size, an output path that names an
+input file) prints one line on stderr and exits with status 2, writing
+nothing: every output path is checked before any work is done. An
+interrupted ``train`` saves its checkpoint and exits with status 130.
 """
 
 from __future__ import annotations
