@@ -54,6 +54,9 @@ def test_plot_forecast_uses_the_datas_own_positions_and_name() -> None:
     np.testing.assert_array_equal(forecast.get_xdata(), [308, 310, 312, 314])
     np.testing.assert_array_equal(truth.get_xdata(), [310, 312])
     assert (axes.get_xlabel(), axes.get_ylabel()) == ("row", "SUNACTIVITY")
+    years = ["2006", "2007", "2008"]  # numbers as a CSV file holds them
+    forecast = sf.plotting.plot_forecast(np.zeros(3), np.ones(2), x=years).axes[0].lines[1]
+    np.testing.assert_array_equal(forecast.get_xdata(), [2008, 2009, 2010])
 
 
 def test_plot_forecast_continues_time_stamps() -> None:

@@ -58,12 +58,16 @@ def _positions(name: str, data: Any, length: int) -> np.ndarray:
     array = np.asarray(data)
     if array.dtype.kind in "iuf":
         array = array.astype(np.float64)
-    elif array.dtype.kind in "OUS":
-        try:
-            array = array.astype("datetime64[ns]")
-        except (TypeError, ValueError):
+    elif array.dtype.kind in "OUS":  # numbers or dates as text (CSV cells), or datetime objects
+        for kind in (np.float64, "datetime64[ns]"):
+            try:
+                array = array.astype(kind)
+                break
+            except (TypeError, ValueError):
+                continue
+        else:
             msg = f"`{name}` must hold numbers or time stamps, got values such as {array.reshape(-1)[:1].tolist()}"
-            raise ValueError(msg) from None
+            raise ValueError(msg)
     elif array.dtype.kind != "M":
         msg = f"`{name}` must hold numbers or time stamps, got dtype {array.dtype}"
         raise ValueError(msg)
@@ -180,7 +184,8 @@ def plot_forecast(
             shorter, for comparison.
         x: Positions of ``history`` on the horizontal axis, ``(time,)``: the
             data's own row numbers or time stamps (numbers, ``datetime64``,
-            ``datetime`` or ISO date strings). Default ``0, 1, ...``.
+            ``datetime``, or either as text, as in a CSV file). Default
+            ``0, 1, ...``.
         forecast_x: Positions of the forecast, ``(horizon,)``. Default: ``x``
             continued at the spacing of its last two positions.
         title: Title of the plot.
