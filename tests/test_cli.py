@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -64,6 +65,34 @@ def test_forecast_writes_csv_and_plot(trained: Path, tmp_path: Path) -> None:
     assert [int(r[0]) for r in rows[1:]] == list(range(1, 8))
     assert all(np.isfinite(float(r[1])) for r in rows[1:])
     assert plot.read_bytes().startswith(b"\x89PNG")
+
+
+def test_the_forecast_plot_uses_the_datas_rows_and_column_name(
+    trained: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from matplotlib.figure import Figure
+
+    from seqforecast import plotting
+
+    seen: list[Figure] = []
+    real = plotting.plot_forecast
+
+    def spy(*args: Any, **kwargs: Any) -> Figure:
+        seen.append(real(*args, **kwargs))
+        return seen[-1]
+
+    monkeypatch.setattr(plotting, "plot_forecast", spy)
+    plot = tmp_path / "f.png"
+    assert (
+        main(["forecast", str(trained), SUNSPOTS, "--column", "SUNACTIVITY", "--horizon", "5", "--plot", str(plot)])
+        == 0
+    )
+    axes = seen[0].axes[0]
+    assert axes.get_ylabel() == "SUNACTIVITY"
+    history, forecast = axes.get_lines()[:2]
+    rows = len(sf.load_series(SUNSPOTS, column="SUNACTIVITY"))
+    assert np.asarray(history.get_xdata())[-1] == rows - 1  # the data's own row numbers, not 0-based over the tail
+    assert list(np.asarray(forecast.get_xdata())[-5:]) == list(range(rows, rows + 5))  # it starts after the data
 
 
 def test_forecast_prints_and_undoes_differencing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

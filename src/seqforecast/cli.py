@@ -185,6 +185,16 @@ def _need_matplotlib(option: str) -> None:
         raise UsageError(msg)
 
 
+def _add_threads_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--threads",
+        type=_positive_int,
+        default=1,
+        help="torch threads while training (default 1: these small models train fastest on one CPU thread, "
+        "and several threads slow down badly on a busy machine)",
+    )
+
+
 def _progress(args: argparse.Namespace) -> bool:
     return not args.quiet and sys.stderr.isatty()
 
@@ -214,6 +224,11 @@ def _add_csv_options(parser: argparse.ArgumentParser, *, remembered: bool) -> No
 
 
 def _series_for(checkpoint: seqforecast.Checkpoint, args: argparse.Namespace) -> np.ndarray:
+    return _table_for(checkpoint, args).values
+
+
+def _table_for(checkpoint: seqforecast.Checkpoint, args: argparse.Namespace) -> CsvSeries:
+    """The CSV's series for ``checkpoint``'s model (its column, its time column), checked against it."""
     data, column = args.data, args.column
     columns = checkpoint.metadata.get("columns")
     if column is None and isinstance(columns, list) and len(columns) == 1:
@@ -221,7 +236,8 @@ def _series_for(checkpoint: seqforecast.Checkpoint, args: argparse.Namespace) ->
     time_column = args.time_column
     if time_column is None and isinstance(checkpoint.metadata.get("time_column"), (str, int)):
         time_column = checkpoint.metadata["time_column"]
-    series = _read(args, column, time_column).values
+    table = _read(args, column, time_column)
+    series = table.values
     if series.shape[1] != checkpoint.model.input_size:
         msg = f"{data}: the model reads {checkpoint.model.input_size} column(s), got {series.shape[1]}; choose one with --column"
         raise UsageError(msg)
@@ -229,7 +245,7 @@ def _series_for(checkpoint: seqforecast.Checkpoint, args: argparse.Namespace) ->
     if series.shape[0] < minimum:
         msg = f"{data}: need at least {minimum} rows, got {series.shape[0]}"
         raise UsageError(msg)
-    return series
+    return table
 
 
 def _to_model_space(checkpoint: seqforecast.Checkpoint, series: np.ndarray) -> np.ndarray:
@@ -258,7 +274,9 @@ def _demo(args: argparse.Namespace) -> int:
             msg = f"--out {str(out)!r} exists and is not a folder"
             raise UsageError(msg)
         _writable(out, "the report folder")
-    results = run_demo(args.steps, args.batch_size, device=args.device, seed=args.seed, progress=_progress(args))
+    results = run_demo(
+        args.steps, args.batch_size, device=args.device, seed=args.seed, threads=args.threads, progress=_progress(args)
+    )
     print(format_table(results))
     print(
         "\nMSE is next-step error on an unseen stretch (900-1260 degrees): cold starts with no memory,"
@@ -309,7 +327,13 @@ def _train(args: argparse.Namespace) -> int:
         window=args.window,
     )
     trainer = seqforecast.Trainer(
-        model, lr=args.lr, device=args.device, clip_grad_norm=args.clip, seed=args.seed, progress=_progress(args)
+        model,
+        lr=args.lr,
+        device=args.device,
+        clip_grad_norm=args.clip,
+        seed=args.seed,
+        threads=args.threads,
+        progress=_progress(args),
     )
     epochs = None if args.steps is not None else (args.epochs or 20)
     history = trainer.fit(stream, steps=args.steps, epochs=epochs)
@@ -470,7 +494,8 @@ def _forecast(args: argparse.Namespace) -> int:
         written = [*inputs, *([] if args.out is None else [args.out])]
         plot = _output_file(args.plot, "the plot", inputs=written, formats=_plot_formats())
     checkpoint = _load_checkpoint(args.model)
-    series = _series_for(checkpoint, args)
+    table = _table_for(checkpoint, args)
+    series = table.values
     if "auto" in checkpoint.metadata:  # written by train --model auto
         est = seqforecast.AutoForecaster.load(args.model)
         est.predict(series)  # builds its state over the whole series
@@ -490,8 +515,16 @@ def _forecast(args: argparse.Namespace) -> int:
     if plot is not None:
         from seqforecast.plotting import plot_forecast
 
-        shown = series[-max(4 * args.horizon, 50) :, 0]
-        figure = plot_forecast(shown, predicted[:, 0], title=f"{args.horizon}-step forecast")
+        shown = series[-max(4 * args.horizon, 50) :, 0]  # the tail, on the data's own rows or time stamps
+        rows = np.arange(len(series) - len(shown), len(series))
+        figure = plot_forecast(
+            shown,
+            predicted[:, 0],
+            x=rows if table.time is None else table.time[-len(shown) :],
+            xlabel="row" if table.time is None else (table.time_column or "time"),
+            ylabel=table.columns[0],
+            title=f"{args.horizon}-step forecast",
+        )
     if out is not None:
         out.write_text(text.getvalue())
         print(f"wrote {args.horizon} forecast steps to {out}")
@@ -507,7 +540,8 @@ def _evaluate(args: argparse.Namespace) -> int:
     _readable(args.model, "the model")
     _readable(args.data, "the data")
     checkpoint = _load_checkpoint(args.model)
-    series = _series_for(checkpoint, args)
+    table = _table_for(checkpoint, args)
+    series = table.values
     if "auto" in checkpoint.metadata:  # written by train --model auto
         scores = _auto_scores(seqforecast.AutoForecaster.load(args.model), series, args.prime_steps)
     else:
@@ -554,6 +588,7 @@ def _build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--steps", type=_positive_int, default=300, help="training windows per model (default 300)")
     demo.add_argument("--batch-size", type=_positive_int, default=16, help="sine lanes per window (default 16)")
     demo.add_argument("--device", default="auto", help="auto, cpu or cuda (default auto)")
+    _add_threads_option(demo)
     demo.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     demo.add_argument("--out", metavar="DIR", help="write PNG plots and report.html to this folder")
     demo.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -587,6 +622,7 @@ def _build_parser() -> argparse.ArgumentParser:
     train.add_argument("--clip", type=_positive_float, default=1.0, help="gradient norm clip (default 1.0)")
     train.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     train.add_argument("--device", default="auto", help="auto, cpu or cuda (default auto)")
+    _add_threads_option(train)
     train.add_argument("--out", required=True, help="checkpoint to write (e.g. model.safetensors)")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
     train.set_defaults(run=_train)
