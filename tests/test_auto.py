@@ -173,3 +173,11 @@ def test_bad_data_after_fitting(wave: np.ndarray) -> None:
         est.forecast(0)
     with pytest.raises(ValueError, match="finite"):
         est.update([1.0, float("nan")])
+
+
+def test_the_detected_season_is_the_period_not_a_multiple_of_it() -> None:
+    t = np.arange(400)
+    y = 0.2 * t + 5 * np.sin(2 * np.pi * t / 12) + np.random.default_rng(0).normal(0, 0.5, 400)
+    est = sf.AutoForecaster(seed=0, models=("linear",)).fit(y)
+    assert "(period 12)" in est.summary()
+    assert est.seasonal_naive_mse_ is not None

@@ -52,6 +52,8 @@ _FORMAT = "seqforecast.AutoForecaster"
 _MIN_LENGTH = 12
 _LAGS = (1, 2, 3, 4, 6, 8, 12, 16, 24)
 MODELS = ("linear", "gru", "mlp")
+NEURAL_MARGIN = 0.05
+"""A neural candidate is kept only if its validation MSE is this much below the best linear one's."""
 
 
 @dataclass(frozen=True)
@@ -104,8 +106,13 @@ def _levels(name: str, y: object) -> np.ndarray:
 
 
 def _detect_season(y: np.ndarray) -> int:
-    """The lag (2 ..) with the strongest autocorrelation of the first differences, or 0 if weak."""
-    x = np.diff(y[:, 0])
+    """The seasonal period: the shortest lag whose autocorrelation peak is within 90% of the strongest, or 0.
+
+    The autocorrelation is that of the first feature less a quadratic trend
+    (differences would drown a weekly series' yearly cycle in noise).
+    """
+    t = np.arange(len(y))
+    x = y[:, 0] - np.polyval(np.polyfit(t, y[:, 0], 2), t)
     x = x - x.mean()
     denominator = float(x @ x)
     longest = min(len(x) // 3, 400)
@@ -115,8 +122,10 @@ def _detect_season(y: np.ndarray) -> int:
     peaks = [lag for lag in range(2, longest) if acf[lag - 1] > acf[lag - 2] and acf[lag - 1] >= acf[lag]]
     if not peaks:
         return 0
-    best = max(peaks, key=lambda lag: acf[lag - 1])
-    return best if acf[best - 1] > 0.25 else 0
+    strongest = max(acf[lag - 1] for lag in peaks)
+    if strongest <= 0.25:
+        return 0
+    return min(lag for lag in peaks if acf[lag - 1] >= 0.9 * strongest)  # the period, not a multiple of it
 
 
 def _ridge(u: np.ndarray, lags: int, strength: float = 1e-2) -> tuple[np.ndarray, np.ndarray]:
@@ -276,7 +285,7 @@ class AutoForecaster:
         for transform in transforms:
             if split - transform.offset < 2 * _LAGS[0] + 4:
                 continue
-            for lags in sorted({*_LAGS, season, season + 1} - {0}):
+            for lags in sorted({*_LAGS, season, season + 1, 2 * season + 1, 3 * season + 1} - {0}):
                 if split - transform.offset < 3 * lags + 4:
                     continue
                 mse = self._validate(y, split, transform, ("linear", lags))
@@ -295,6 +304,9 @@ class AutoForecaster:
             scored.append((mse, f"MLP(32, window 8) on {ranked[0].name}", ranked[0], spec))
         scored = [s for s in scored if math.isfinite(s[0])] or scored[:1]
         mse, name, transform, spec = min(scored, key=lambda s: s[0])
+        linear = [s for s in scored if s[3][0] == "linear"]
+        if spec[0] in ("gru", "mlp") and linear and min(s[0] for s in linear) <= mse * (1 + NEURAL_MARGIN):
+            mse, name, transform, spec = min(linear, key=lambda s: s[0])  # not clearly better: the simpler model
         self.scores_ = sorted((_Score(n, m) for m, n, _, _ in scored), key=lambda s: s.mse)
         self.choice_ = name
         self._transform = transform
@@ -469,6 +481,11 @@ class AutoForecaster:
         return future
 
     # -- reporting and files -----------------------------------------------------------------
+    @property
+    def validation_mse(self) -> float:
+        """The chosen candidate's one-step MSE on the validation tail (NaN before :meth:`fit`)."""
+        return next((s.mse for s in self.scores_ if s.name == self.choice_), math.nan)
+
     def summary(self) -> str:
         """What was chosen and its validation skill beside the naive and seasonal naive forecasts."""
         if self.model_ is None:
@@ -482,7 +499,7 @@ class AutoForecaster:
             for score in shown:
                 relative = score.mse / self.naive_mse_ if self.naive_mse_ > 0 else math.nan
                 lines.append(f"  {score.name:<{width}}{score.mse:>12.4g}{relative:>10.3f}")
-        best = self.scores_[0].mse if self.scores_ else math.nan
+        best = self.validation_mse
         naive = self.naive_mse_
         seasonal = self.seasonal_naive_mse_
         skill = f"chosen: MSE {best:.4g}, {best / naive:.3f} of naive" if naive > 0 else f"chosen: MSE {best:.4g}"
@@ -494,7 +511,7 @@ class AutoForecaster:
     def __repr__(self) -> str:
         if self.model_ is None:
             return f"AutoForecaster(seed={self.seed}) (not fitted)"
-        relative = self.scores_[0].mse / self.naive_mse_ if self.scores_ and self.naive_mse_ > 0 else math.nan
+        relative = self.validation_mse / self.naive_mse_ if self.naive_mse_ > 0 else math.nan
         return f"AutoForecaster(seed={self.seed}): {self.choice_}; validation MSE {relative:.3f} of naive"
 
     def save(self, path: str | os.PathLike[str], *, metadata: dict[str, Any] | None = None) -> None:

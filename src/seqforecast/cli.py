@@ -404,7 +404,7 @@ def _train_auto(args: argparse.Namespace, out: Path, table: CsvSeries, split: in
         est.fit(train)
     for warning in caught:
         print(f"warning: {warning.message}", file=sys.stderr)
-    best, naive, seasonal = est.scores_[0].mse, est.naive_mse_, est.seasonal_naive_mse_
+    best, naive, seasonal = est.validation_mse, est.naive_mse_, est.seasonal_naive_mse_
     skill = f"{best / naive:.3f} of naive" if naive > 0 else "naive MSE 0"
     skill += f", {best / seasonal:.3f} of seasonal naive" if seasonal else ""
     print(f"chose {est.choice_} in {est.seconds_:.1f} s; validation MSE {best:.4g} ({skill})")
