@@ -437,6 +437,14 @@ class AutoForecaster:
         Returns:
             Float64 ``(time, features)``: row ``i`` forecasts the value after
             ``new_points[i]``.
+
+        Example:
+            >>> import numpy as np, seqforecast as sf
+            >>> y = np.sin(np.arange(100) / 3)
+            >>> est = sf.AutoForecaster(models=("linear",)).fit(y[:80])
+            >>> later = est.update(y[80:])  # the same as predict(y)[80:], without going over y[:80] again
+            >>> bool(np.allclose(later, est.predict(y)[80:]))
+            True
         """
         model = self._need_model()
         if self._next is None:
@@ -521,6 +529,15 @@ class AutoForecaster:
             path: The file to write (atomically), conventionally ``*.safetensors``.
             metadata: Your own JSON-serialisable information, given back as
                 :attr:`metadata` by :meth:`load` (the key ``"auto"`` is reserved).
+
+        Example:
+            >>> import pathlib, tempfile, numpy as np, seqforecast as sf
+            >>> est = sf.AutoForecaster(models=("linear",)).fit(np.sin(np.arange(60) / 3))
+            >>> path = pathlib.Path(tempfile.mkdtemp()) / "auto.safetensors"
+            >>> est.save(path, metadata={"units": "m"})
+            >>> loaded = sf.AutoForecaster.load(path)
+            >>> bool((loaded.forecast(3) == est.forecast(3)).all()), loaded.metadata
+            (True, {'units': 'm'})
         """
         model = self._need_model()
         extra = dict(metadata or {})
