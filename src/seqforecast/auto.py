@@ -528,7 +528,7 @@ class AutoForecaster:
         Args:
             path: The file to write (atomically), conventionally ``*.safetensors``.
             metadata: Your own JSON-serialisable information, given back as
-                :attr:`metadata` by :meth:`load` (the key ``"auto"`` is reserved).
+                ``metadata`` by :meth:`load` (the key ``"auto"`` is reserved).
 
         Example:
             >>> import pathlib, tempfile, numpy as np, seqforecast as sf

@@ -59,7 +59,7 @@ def _is_missing(text: str) -> bool:
 
 @dataclass(frozen=True)
 class CsvSeries:
-    """A series read from a CSV file by :func:`read_csv`.
+    """A series read from a CSV file by :func:`~seqforecast.series.read_csv`.
 
     Attributes:
         values: Float64 array of shape ``(time, features)``.
@@ -199,7 +199,7 @@ def read_csv(
             values take the first observed value. None refuses them.
 
     Returns:
-        A :class:`CsvSeries` whose ``values`` have shape ``(time, features)``.
+        A :class:`~seqforecast.series.CsvSeries` whose ``values`` have shape ``(time, features)``.
 
     Raises:
         FileNotFoundError: ``path`` does not exist.
@@ -317,7 +317,7 @@ def load_series(
 ) -> np.ndarray:
     """Read a numeric series from a CSV file.
 
-    The values of :func:`read_csv` (see it for the delimiter, header, time
+    The values of :func:`~seqforecast.series.read_csv` (see it for the delimiter, header, time
     column and missing values).
 
     Args:
