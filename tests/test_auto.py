@@ -181,3 +181,12 @@ def test_the_detected_season_is_the_period_not_a_multiple_of_it() -> None:
     est = sf.AutoForecaster(seed=0, models=("linear",)).fit(y)
     assert "(period 12)" in est.summary()
     assert est.seasonal_naive_mse_ is not None
+
+
+@pytest.mark.slow
+def test_fit_on_2000_points_takes_under_30_seconds() -> None:
+    t = np.arange(2000)
+    weekly = 300 + 0.03 * t + 3 * np.sin(2 * np.pi * t / 52.18) + np.random.default_rng(0).normal(0, 0.5, 2000)
+    est = sf.AutoForecaster(seed=0).fit(weekly)
+    assert est.seconds_ < 30.0, est.summary()
+    assert est.validation_mse < est.naive_mse_
