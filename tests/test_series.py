@@ -107,6 +107,7 @@ def test_integer_series_are_accepted_everywhere_a_series_is() -> None:
         for got in (by_list, by_ints):
             torch.testing.assert_close(got, expected)
     assert sf.StreamingForecaster(model).update([3]).dtype == torch.float32
+    assert sf.evaluate(model, counts.tolist()) == sf.evaluate(model, as_float)
     scaled = sf.Scaler().fit(counts).transform(torch.as_tensor(counts))
     assert scaled.dtype == torch.get_default_dtype()
     assert sf.Differencer().fit_transform(counts).dtype == np.float64
