@@ -190,3 +190,11 @@ def test_fit_on_2000_points_takes_under_30_seconds() -> None:
     est = sf.AutoForecaster(seed=0).fit(weekly)
     assert est.seconds_ < 30.0, est.summary()
     assert est.validation_mse < est.naive_mse_
+
+
+def test_a_seasonal_naive_forecast_that_no_model_beats_is_kept_with_a_warning() -> None:
+    pattern = np.random.default_rng(0).integers(0, 50, 12)
+    with pytest.warns(UserWarning, match=r"no model beat the seasonal naive forecast.*seasonal naive 0, naive \d+"):
+        est = sf.AutoForecaster(seed=0, models=("linear",), season=12).fit(np.tile(pattern, 10))
+    assert est.choice_ == "seasonal naive"
+    np.testing.assert_array_equal(est.forecast(12).ravel(), pattern)

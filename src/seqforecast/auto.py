@@ -247,8 +247,9 @@ class AutoForecaster:
         times slower than one.
 
         Warns:
-            UserWarning: No candidate beat the naive forecast on validation
-                (the naive forecast is kept; the message gives both MSEs).
+            UserWarning: No model beat the naive (or seasonal naive)
+                forecast on validation: that forecast is kept, and the
+                message gives the MSEs.
         """
         levels = _levels("y", y)
         if levels.shape[0] < _MIN_LENGTH:
@@ -273,14 +274,13 @@ class AutoForecaster:
         times = np.arange(split, length)
         naive = float(np.mean((y[times - 1] - y[times]) ** 2))
         self.naive_mse_ = naive
-        self.seasonal_naive_mse_ = float(np.mean((y[times - season] - y[times]) ** 2)) if season else None
+        seasonal_naive = float(np.mean((y[times - season] - y[times]) ** 2)) if season else math.inf
+        self.seasonal_naive_mse_ = seasonal_naive if season else None
         transforms = [_Transform(d, s) for s in ((0, season) if season else (0,)) for d in (False, True)]
         scored: list[tuple[float, str, _Transform, Any]] = []
         scored.append((naive, "naive", _Transform(True, 0), ("naive",)))
         if season:
-            scored.append(
-                (self.seasonal_naive_mse_ or math.inf, "seasonal naive", _Transform(False, season), ("naive",))
-            )
+            scored.append((seasonal_naive, "seasonal naive", _Transform(False, season), ("naive",)))
         best_linear: dict[_Transform, float] = {}
         for transform in transforms:
             if split - transform.offset < 2 * _LAGS[0] + 4:
@@ -304,9 +304,10 @@ class AutoForecaster:
             scored.append((mse, f"MLP(32, window 8) on {ranked[0].name}", ranked[0], spec))
         scored = [s for s in scored if math.isfinite(s[0])] or scored[:1]
         mse, name, transform, spec = min(scored, key=lambda s: s[0])
-        linear = [s for s in scored if s[3][0] == "linear"]
-        if spec[0] in ("gru", "mlp") and linear and min(s[0] for s in linear) <= mse * (1 + NEURAL_MARGIN):
-            mse, name, transform, spec = min(linear, key=lambda s: s[0])  # not clearly better: the simpler model
+        linear = min((s for s in scored if s[3][0] == "linear"), key=lambda s: s[0], default=None)
+        baseline = min((s for s in scored if s[3][0] == "naive"), key=lambda s: s[0])
+        if spec[0] in ("gru", "mlp") and linear and linear[0] < baseline[0] and linear[0] <= mse * (1 + NEURAL_MARGIN):
+            mse, name, transform, spec = linear  # not clearly better than the simpler model, which beats the baselines
         self.scores_ = sorted((_Score(n, m) for m, n, _, _ in scored), key=lambda s: s.mse)
         self.choice_ = name
         self._transform = transform
@@ -317,8 +318,10 @@ class AutoForecaster:
             models = [m for m, n, _, sp in scored if sp[0] != "naive"]
             best = min(models) if models else math.nan
             message = (
-                f"AutoForecaster: no model beat the naive forecast on validation (best model MSE {best:.4g} vs "
-                f"naive {naive:.4g}); it forecasts with the {name} forecast"
+                f"AutoForecaster: no model beat the {name} forecast on validation (best model MSE {best:.4g} vs "
+                f"{name} {mse:.4g}"
+                + (f", naive {naive:.4g}" if name != "naive" else "")
+                + f"); it forecasts with the {name} forecast"
             )
             warnings.warn(message, UserWarning, stacklevel=3)
         else:
