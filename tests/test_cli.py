@@ -339,6 +339,7 @@ def test_an_explicit_model_that_loses_to_naive_says_so(tmp_path: Path, capsys: p
     [
         pytest.param(["--difference"], "--difference sets up an explicit --model", id="difference"),
         pytest.param(["--hidden-size", "8"], "--hidden-size sets up an explicit --model", id="hidden"),
+        pytest.param(["--threads", "2"], "--threads sets up an explicit --model", id="threads"),
         pytest.param(["--device", "cuda"], "--model auto trains on the CPU", id="device"),
         pytest.param(["--model", "gru", "--season", "12"], "--season applies to --model auto only", id="season"),
     ],

@@ -375,6 +375,7 @@ _EXPLICIT_ONLY = (  # train options that set up an explicit --model, with their 
     ("--difference", "difference", False),
     ("--lr", "lr", 0.01),
     ("--clip", "clip", 1.0),
+    ("--threads", "threads", 1),  # AutoForecaster trains on one thread
 )
 
 
