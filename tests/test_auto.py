@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import warnings
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -198,3 +201,18 @@ def test_a_seasonal_naive_forecast_that_no_model_beats_is_kept_with_a_warning() 
         est = sf.AutoForecaster(seed=0, models=("linear",), season=12).fit(np.tile(pattern, 10))
     assert est.choice_ == "seasonal naive"
     np.testing.assert_array_equal(est.forecast(12).ravel(), pattern)
+
+
+def test_ctrl_c_stops_the_whole_search(wave: np.ndarray, monkeypatch: pytest.MonkeyPatch) -> None:
+    step = sf.Trainer._step
+
+    def step_then_ctrl_c(self: sf.Trainer, *args: Any) -> Any:
+        result = step(self, *args)
+        if self.history.steps == 2:
+            os.kill(os.getpid(), signal.SIGINT)  # a real Ctrl-C during the first candidate's training
+        return result
+
+    monkeypatch.setattr(sf.Trainer, "_step", step_then_ctrl_c)
+    est = sf.AutoForecaster(seed=0, models=("gru",), steps=15, season=0)
+    with pytest.raises(KeyboardInterrupt):
+        est.fit(wave[:100])

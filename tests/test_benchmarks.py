@@ -30,8 +30,8 @@ def test_hand_written_loop_trains_the_same_network_as_the_trainer(name: str) -> 
     net = hand_network(model)
     windows = prebuilt_windows(batch_size=3, count=4, device=torch.device("cpu"))
     hand_train(net, torch.optim.Adam(net.parameters(), lr=0.01), windows, None)
-    stream = [sf.Window(x, y, reset=k == 0) for k, (x, y) in enumerate(windows)]
-    sf.Trainer(model, lr=0.01, device="cpu").fit(stream, steps=len(stream))
+    stream = sf.SineStream(batch_size=3, seed=0, num_windows=4)  # the same windows, as a stream
+    sf.Trainer(model, lr=0.01, device="cpu").fit(stream)
     for mine, theirs in zip(model.parameters(), net.parameters(), strict=True):
         torch.testing.assert_close(mine, theirs, rtol=1e-5, atol=1e-6)
 

@@ -217,16 +217,17 @@ def test_evaluate_refuses_more_priming_than_points(
 def test_train_interrupted_saves_and_exits_130(
     cli_files: dict[str, Path], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    fit = sf.Trainer.fit
+    step = sf.Trainer._step
 
-    def interrupted_fit(self: sf.Trainer, *args: Any, **kwargs: Any) -> sf.History:
-        history = fit(self, *args, **kwargs)
-        history.interrupted = True  # as after a Ctrl-C
-        return history
+    def step_then_ctrl_c(self: sf.Trainer, *args: Any) -> Any:
+        result = step(self, *args)
+        if self.history.steps == 1:  # the second step: a real Ctrl-C, which ends fit after this step
+            os.kill(os.getpid(), signal.SIGINT)
+        return result
 
-    monkeypatch.setattr(sf.Trainer, "fit", interrupted_fit)
+    monkeypatch.setattr(sf.Trainer, "_step", step_then_ctrl_c)
     out = tmp_path / "m.safetensors"
-    argv = ["train", str(cli_files["data"]), "--column", "y", "--model", "mlp", "--steps", "2", "--quiet"]
+    argv = ["train", str(cli_files["data"]), "--column", "y", "--model", "mlp", "--steps", "20", "--quiet"]
     assert main([*argv, "--device", "cpu", "--out", str(out)]) == 130
     assert "interrupted after 2 steps" in capsys.readouterr().out
     assert sf.load(out).model is not None

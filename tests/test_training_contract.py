@@ -106,6 +106,24 @@ def test_running_out_before_steps_is_an_error_not_a_short_run() -> None:
         trainer.fit(array, epochs=2)
 
 
+def test_a_refused_fit_changes_nothing() -> None:
+    stream = sf.SineStream(num_windows=20)
+    trainer = sf.Trainer(sf.RecurrentForecaster(hidden_size=4, num_layers=1), device="cpu")
+    trainer.fit(stream, steps=5)
+    carried = trainer.state
+    other = sf.SineStream(num_windows=3)
+    with pytest.raises(ValueError, match="val_every"):
+        trainer.fit(other, steps=2, val_stream=sf.SineStream(num_windows=1), val_every=0)
+    with pytest.raises(ValueError, match="left"):
+        trainer.fit(other, steps=4)
+    with pytest.raises(ValueError, match="EarlyStopping needs validation"):
+        sf.Trainer(trainer.model, device="cpu", callbacks=[sf.EarlyStopping()]).fit(other, steps=1)
+    assert trainer.stream_position == 5
+    assert trainer.state is carried
+    trainer.fit(stream, steps=1)  # continues at window 5 with the carried state
+    assert trainer.stream_position == 6
+
+
 def test_window_checks_its_fields() -> None:
     x = torch.zeros(2, 3, 1)
     assert sf.Window(x, x, reset=np.bool_(True)).reset is True  # type: ignore[arg-type]
@@ -236,6 +254,8 @@ def test_trainer_config_names_the_bad_setting(settings: dict[str, Any], error: t
         ({"callbacks": [1]}, TypeError, r"`callbacks\[0\]` must be a Callback"),
         ({"config": {"lr": 0.1}}, TypeError, "`config` must be a TrainerConfig"),
         ({"loss": 3}, TypeError, "`loss` must be a callable"),
+        ({"callbacks": sf.ProgressBar()}, TypeError, "`callbacks` must be a list of Callback objects"),
+        ({"callbacks": (c for c in [sf.ProgressBar()])}, TypeError, "`callbacks` must be a list"),
     ],
 )
 def test_trainer_refuses_objects_of_the_wrong_kind(kwargs: dict[str, Any], error: type[Exception], match: str) -> None:
@@ -309,13 +329,28 @@ def test_a_second_ctrl_c_during_the_final_checkpoint_is_held_back(tmp_path: Path
 
         def on_fit_end(self, trainer: sf.TrainerView, history: sf.History) -> None:
             os.kill(os.getpid(), signal.SIGINT)  # presses again while the checkpoints are written
-            os.kill(os.getpid(), signal.SIGINT)
 
     callbacks = [CtrlC(), sf.ModelCheckpoint(path, every=100)]
     history = sf.Trainer(sf.FeedForwardForecaster(), device="cpu", callbacks=callbacks).fit(sf.SineStream(), steps=50)
     assert history.interrupted
     assert history.steps == 3
     assert sf.load(path).trainer_state["history"]["steps"] == 3  # type: ignore[index]
+
+
+def test_a_third_ctrl_c_still_interrupts_the_end_of_fit() -> None:
+    class CtrlC(sf.Callback):
+        def on_step_end(self, trainer: sf.TrainerView, step: int, loss: Tensor) -> None:
+            if step == 2:
+                os.kill(os.getpid(), signal.SIGINT)
+
+        def on_fit_end(self, trainer: sf.TrainerView, history: sf.History) -> None:
+            os.kill(os.getpid(), signal.SIGINT)  # held back
+            os.kill(os.getpid(), signal.SIGINT)  # interrupts: the user insists
+
+    trainer = sf.Trainer(sf.FeedForwardForecaster(), device="cpu", callbacks=[CtrlC()])
+    with pytest.raises(KeyboardInterrupt):
+        trainer.fit(sf.SineStream(), steps=50)
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # the handler is put back
 
 
 def test_model_checkpoint_checks_its_folder_at_once(tmp_path: Path) -> None:
@@ -385,6 +420,31 @@ def test_resume_refuses_crafted_settings_clearly(
         sf.Trainer.resume(_crafted(tmp_path, saved_run, **changes), device="cpu")
 
 
+@pytest.mark.parametrize(
+    ("stream", "match"),
+    [
+        (sf.SineStream(batch_size=2), r"batch_size=2 \(saved: 1\)"),
+        (sf.SineStream(num_windows=2), r"total_windows=2 \(saved: None\)"),
+    ],
+)
+def test_resume_checks_the_stream_against_the_saved_one(saved_run: Path, stream: sf.SineStream, match: str) -> None:
+    trainer = sf.Trainer.resume(saved_run, device="cpu")
+    with pytest.raises(ValueError, match=match):
+        trainer.fit(stream, steps=1)
+    assert trainer.fit(sf.SineStream(), steps=1).steps == 4  # the right stream still continues the run
+
+
+def test_resume_refuses_a_stream_that_ends_before_the_saved_position(tmp_path: Path) -> None:
+    path = tmp_path / "run.safetensors"
+    trainer = sf.Trainer(sf.FeedForwardForecaster(), device="cpu")
+    trainer.fit(sf.ArrayStream(np.arange(100.0), seq_length=9, num_epochs=None), steps=25)
+    trainer.save_checkpoint(path)
+    resumed = sf.Trainer.resume(path, device="cpu")
+    shorter = sf.ArrayStream(np.arange(100.0), seq_length=9, num_epochs=2)  # 22 windows
+    with pytest.raises(ValueError, match=r"total_windows=22 \(saved: None\)"):
+        resumed.fit(shorter, steps=1)
+
+
 def test_resume_may_change_only_where_the_run_continues(saved_run: Path) -> None:
     assert sf.Trainer.resume(saved_run, device="cpu", threads=1).config.threads == 1
     with pytest.raises(TypeError, match=r"only \['cuda_graphs', 'device', 'distributed', 'threads'\] can change"):
@@ -412,16 +472,24 @@ def _runtime_imports(path: Path) -> set[str]:
     return {name for name in found if name.startswith("seqforecast")}
 
 
+def _root_imports(path: Path) -> list[str]:
+    """What ``path`` takes from the package root at run time: ``import seqforecast`` or names of its ``__init__``."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    taken: list[str] = []
+    for node in tree.body:
+        if isinstance(node, ast.Import):
+            taken += [alias.name for alias in node.names if alias.name == "seqforecast"]
+        elif isinstance(node, ast.ImportFrom) and node.module == "seqforecast" and node.level == 0:
+            taken += [alias.name for alias in node.names if not (SRC / f"{alias.name}.py").exists()]
+    return taken
+
+
 def test_the_package_has_no_import_cycle_and_no_module_imports_the_root() -> None:
     modules = {_module_name(p): p for p in SRC.rglob("*.py")}
     graph = {name: {i for i in _runtime_imports(path) if i in modules and i != name} for name, path in modules.items()}
     for name, path in modules.items():
         if name != "seqforecast":  # the root re-exports; every other module imports from below itself
-            from_root = {i for i in _runtime_imports(path) if i == "seqforecast" or i.count(".") == 1}
-            names = {i.removeprefix("seqforecast.") for i in from_root if i != "seqforecast"}
-            not_modules = sorted(n for n in names if f"seqforecast.{n}" not in modules)
-            assert not not_modules, f"{name} imports {not_modules} from the package root"
-            assert "seqforecast" not in from_root or names, f"{name} imports the package root"
+            assert not _root_imports(path), f"{name} imports {_root_imports(path)} from the package root"
     packages = {name for name, path in modules.items() if path.name == "__init__.py"}
     # a package's __init__ only re-exports from below it: leave it out, as importing a submodule runs it anyway
     edges = {name: deps - packages for name, deps in graph.items() if name not in packages}

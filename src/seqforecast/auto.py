@@ -337,19 +337,19 @@ class AutoForecaster:
         if kind == "linear":
             weight, bias = _ridge(u, spec[1])
             return scaler, _linear(weight, bias, spec[1])
-        torch.manual_seed(self.seed)
         features = self._features
         model: BaseForecaster
         if kind == "gru":
-            model = RecurrentForecaster(features, features, spec[1], 1, cell="gru")
+            model = RecurrentForecaster(features, features, spec[1], 1, cell="gru", seed=self.seed)
         else:
-            model = FeedForwardForecaster(features, features, (32,), window=spec[1])
+            model = FeedForwardForecaster(features, features, (32,), window=spec[1], seed=self.seed)
         rows = len(u)
         seq_length = max(4, min(32, rows // 16))
         batch_size = max(1, min(8, rows // (4 * (seq_length + 1))))
         stream = ArrayStream(u.astype(np.float32), seq_length, batch_size=batch_size)
         trainer = Trainer(model, lr=0.005, device="cpu", seed=self.seed, clip_grad_norm=1.0, log_every=self.steps)
-        trainer.fit(stream, steps=self.steps)
+        if trainer.fit(stream, steps=self.steps).interrupted:
+            raise KeyboardInterrupt  # Ctrl-C stops the whole search, not one candidate's training
         return scaler, model.eval()
 
     def _validate(self, y: np.ndarray, split: int, transform: _Transform, spec: Any) -> float:

@@ -245,8 +245,8 @@ class BaseForecaster(nn.Module):
     def reset_state(self, state: State, reset: Tensor) -> State:
         """Return ``state`` with the lanes marked in ``reset`` back at a fresh start.
 
-        The marked lanes get the zero state of :meth:`init_state`; the others
-        keep theirs. This is a masked blend on the device: no loop over
+        The marked lanes get zeros, the fresh state of every forecaster here
+        (:meth:`init_state`); the others keep theirs. This is a masked blend on the device: no loop over
         lanes and no host synchronisation. A lane reset this way gives
         exactly the outputs of running that lane alone from ``None``.
 
@@ -254,7 +254,7 @@ class BaseForecaster(nn.Module):
             state: A state for a batch of ``batch`` lanes, or ``None`` (every
                 lane fresh already: returned as is).
             reset: Bool tensor of shape ``(batch,)``, True where a lane
-                starts afresh, on the state's device.
+                starts afresh (moved to the state's device if needed).
 
         Returns:
             The state, same structure and shapes.
@@ -286,7 +286,7 @@ class BaseForecaster(nn.Module):
         shape = [1] * tensors[0].dim()
         shape[dim] = batch
         mask = reset.to(tensors[0].device).view(shape)
-        blended = tuple(torch.where(mask, t.new_zeros(()), t) for t in tensors)
+        blended = tuple(t.masked_fill(mask, 0) for t in tensors)
         return blended[0] if isinstance(state, Tensor) else blended
 
     def __call__(self, x: Tensor, state: State = None) -> tuple[Tensor, State]:
@@ -412,9 +412,25 @@ def _first_parameter(module: nn.Module) -> Tensor | None:
     return None
 
 
+_FORECASTER_MEMBERS = (
+    "input_size",
+    "output_size",
+    "batch_first",
+    "context_length",
+    "config",
+    "init_state",
+    "reset_state",
+)
+
+
 def check_forecaster(value: object) -> Forecaster:
     """Return ``value`` if it is a forecaster module, else raise :class:`TypeError`."""
     if not isinstance(value, nn.Module) or not isinstance(value, Forecaster):
-        msg = f"`model` must be a forecaster (an nn.Module with forward(x, state) -> (y, state)), got {describe(value)}"
+        missing = [name for name in _FORECASTER_MEMBERS if not hasattr(value, name)]
+        lacks = f"; it lacks {', '.join(missing)}" if isinstance(value, nn.Module) and missing else ""
+        msg = (
+            "`model` must be a forecaster (an nn.Module with forward(x, state) -> (y, state), see "
+            f"seqforecast.Forecaster), got {describe(value)}{lacks}"
+        )
         raise TypeError(msg)
     return value

@@ -21,8 +21,16 @@ from typing import Any, Literal, TypeVar, cast
 
 import numpy as np
 
-import seqforecast
+from seqforecast import inference
+from seqforecast._version import __version__
+from seqforecast.auto import AutoForecaster
+from seqforecast.checkpoint import Checkpoint
+from seqforecast.checkpoint import load as load_checkpoint
+from seqforecast.data import ArrayStream
+from seqforecast.models import ConvForecaster, FeedForwardForecaster, RecurrentForecaster
 from seqforecast.series import FILLS, CsvSeries, read_csv
+from seqforecast.training import Trainer
+from seqforecast.transforms import Differencer, Scaler
 
 __all__ = ["main"]
 
@@ -86,7 +94,7 @@ def _build_model(
     kind: str, *, input_size: int, hidden_size: int, num_layers: int, window: int, batch_first: bool = True
 ) -> Any:
     if kind in ("rnn", "lstm", "gru"):
-        return seqforecast.RecurrentForecaster(
+        return RecurrentForecaster(
             input_size,
             input_size,
             hidden_size,
@@ -95,10 +103,10 @@ def _build_model(
             batch_first=batch_first,
         )
     if kind == "mlp":
-        return seqforecast.FeedForwardForecaster(
+        return FeedForwardForecaster(
             input_size, input_size, (hidden_size,) * num_layers, window=window, batch_first=batch_first
         )
-    return seqforecast.ConvForecaster(
+    return ConvForecaster(
         input_size,
         input_size,
         channels=hidden_size,
@@ -199,8 +207,8 @@ def _progress(args: argparse.Namespace) -> bool:
     return not args.quiet and sys.stderr.isatty()
 
 
-def _load_checkpoint(path: str) -> seqforecast.Checkpoint:
-    checkpoint = seqforecast.load(path)
+def _load_checkpoint(path: str) -> Checkpoint:
+    checkpoint = load_checkpoint(path)
     if checkpoint.model.output_size != checkpoint.model.input_size:
         msg = f"{path}: the model's output_size differs from its input_size, so it cannot forecast its own input"
         raise UsageError(msg)
@@ -223,11 +231,11 @@ def _add_csv_options(parser: argparse.ArgumentParser, *, remembered: bool) -> No
     )
 
 
-def _series_for(checkpoint: seqforecast.Checkpoint, args: argparse.Namespace) -> np.ndarray:
+def _series_for(checkpoint: Checkpoint, args: argparse.Namespace) -> np.ndarray:
     return _table_for(checkpoint, args).values
 
 
-def _table_for(checkpoint: seqforecast.Checkpoint, args: argparse.Namespace) -> CsvSeries:
+def _table_for(checkpoint: Checkpoint, args: argparse.Namespace) -> CsvSeries:
     """The CSV's series for ``checkpoint``'s model (its column, its time column), checked against it."""
     data, column = args.data, args.column
     columns = checkpoint.metadata.get("columns")
@@ -248,7 +256,7 @@ def _table_for(checkpoint: seqforecast.Checkpoint, args: argparse.Namespace) -> 
     return table
 
 
-def _to_model_space(checkpoint: seqforecast.Checkpoint, series: np.ndarray) -> np.ndarray:
+def _to_model_space(checkpoint: Checkpoint, series: np.ndarray) -> np.ndarray:
     values = series
     if checkpoint.differencer is not None:
         values = checkpoint.differencer.transform(values)
@@ -257,7 +265,7 @@ def _to_model_space(checkpoint: seqforecast.Checkpoint, series: np.ndarray) -> n
     return values
 
 
-def _from_model_space(checkpoint: seqforecast.Checkpoint, values: np.ndarray) -> np.ndarray:
+def _from_model_space(checkpoint: Checkpoint, values: np.ndarray) -> np.ndarray:
     """Undo the scaling of model outputs (differences stay differences)."""
     return values if checkpoint.scaler is None else checkpoint.scaler.inverse_transform(values)
 
@@ -310,12 +318,12 @@ def _train(args: argparse.Namespace) -> int:
         msg = "--season applies to --model auto only"
         raise UsageError(msg)
     seq_length, batch_size = _window_sizes(args, len(train) - (1 if args.difference else 0))
-    differencer = seqforecast.Differencer().fit(train) if args.difference else None
+    differencer = Differencer().fit(train) if args.difference else None
     train_values = train if differencer is None else differencer.transform(train)
-    scaler = seqforecast.Scaler().fit(train_values) if args.scale else None
+    scaler = Scaler().fit(train_values) if args.scale else None
     if scaler is not None:
         train_values = scaler.transform(train_values)
-    stream = seqforecast.ArrayStream(train_values, seq_length, batch_size=batch_size)
+    stream = ArrayStream(train_values, seq_length, batch_size=batch_size)
     import torch
 
     torch.manual_seed(args.seed)
@@ -326,7 +334,7 @@ def _train(args: argparse.Namespace) -> int:
         num_layers=args.num_layers,
         window=args.window,
     )
-    trainer = seqforecast.Trainer(
+    trainer = Trainer(
         model,
         lr=args.lr,
         device=args.device,
@@ -348,7 +356,7 @@ def _train(args: argparse.Namespace) -> int:
     state = "interrupted after" if history.interrupted else "trained"  # interrupted: saved, then exit status 130
     print(f"{state} {history.steps} steps in {history.seconds:.1f} s; final training loss {history.losses[-1]:.4g}")
     if len(val) >= 3:
-        checkpoint = seqforecast.load(out)
+        checkpoint = load_checkpoint(out)
         scores = _one_step_scores(checkpoint, np.concatenate([train[-seq_length:], val]), seq_length)
         print(
             f"validation ({int(scores['points'])} forecasts in the last {len(val)} rows), one step ahead: "
@@ -393,7 +401,7 @@ def _train_auto(args: argparse.Namespace, out: Path, table: CsvSeries, split: in
     series = table.values
     train, val = series[:split], series[split:]
     steps = {} if args.steps is None else {"steps": args.steps}
-    est = seqforecast.AutoForecaster(args.seed, season=args.season, **steps)
+    est = AutoForecaster(args.seed, season=args.season, **steps)
     if len(train) < MIN_AUTO_ROWS:
         msg = (
             f"{args.data}: --model auto needs at least {MIN_AUTO_ROWS} training rows (the first "
@@ -440,7 +448,7 @@ def _window_sizes(args: argparse.Namespace, rows: int) -> tuple[int, int]:
     return seq_length, batch_size
 
 
-def _auto_scores(est: seqforecast.AutoForecaster, series: np.ndarray, prime_steps: int) -> dict[str, float]:
+def _auto_scores(est: AutoForecaster, series: np.ndarray, prime_steps: int) -> dict[str, float]:
     """One-step-ahead scores of an AutoForecaster's causal predictions, after ``prime_steps`` points."""
     import torch
 
@@ -459,14 +467,14 @@ def _auto_scores(est: seqforecast.AutoForecaster, series: np.ndarray, prime_step
     return scores
 
 
-def _one_step_scores(checkpoint: seqforecast.Checkpoint, series: np.ndarray, prime_steps: int) -> dict[str, float]:
+def _one_step_scores(checkpoint: Checkpoint, series: np.ndarray, prime_steps: int) -> dict[str, float]:
     """One-step-ahead scores in the data's own units, after ``prime_steps`` points."""
     import torch
 
     from seqforecast.metrics import _scores
 
     values = _to_model_space(checkpoint, series)
-    predictions, _ = seqforecast.predict(checkpoint.model, values[:-1])
+    predictions, _ = inference.predict(checkpoint.model, values[:-1])
     predicted = _from_model_space(checkpoint, predictions.double().numpy())
     if checkpoint.differencer is not None:
         base, target = series[1:-1], series[2:]  # a forecast difference is added to the last level
@@ -498,12 +506,12 @@ def _forecast(args: argparse.Namespace) -> int:
     table = _table_for(checkpoint, args)
     series = table.values
     if "auto" in checkpoint.metadata:  # written by train --model auto
-        est = seqforecast.AutoForecaster.load(args.model)
+        est = AutoForecaster.load(args.model)
         est.predict(series)  # builds its state over the whole series
         predicted = est.forecast(args.horizon)
     else:
         values = _to_model_space(checkpoint, series)
-        future = seqforecast.forecast(checkpoint.model, values, args.horizon)  # (horizon, features)
+        future = inference.forecast(checkpoint.model, values, args.horizon)  # (horizon, features)
         predicted = _from_model_space(checkpoint, future.double().numpy())
         if checkpoint.differencer is not None:
             predicted = checkpoint.differencer.integrate(predicted, start=series[-1])
@@ -544,7 +552,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     table = _table_for(checkpoint, args)
     series = table.values
     if "auto" in checkpoint.metadata:  # written by train --model auto
-        scores = _auto_scores(seqforecast.AutoForecaster.load(args.model), series, args.prime_steps)
+        scores = _auto_scores(AutoForecaster.load(args.model), series, args.prime_steps)
     else:
         scores = _one_step_scores(checkpoint, series, args.prime_steps)
     print(f"one-step-ahead forecasts of {int(scores['points'])} points (after {args.prime_steps} priming points)")
@@ -577,7 +585,7 @@ def _shapes(args: argparse.Namespace) -> int:
 # -- the parser ---------------------------------------------------------------------------
 def _build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="seqforecast", description="Stateful time-series forecasting with PyTorch.")
-    parser.add_argument("--version", action="version", version=f"%(prog)s {seqforecast.__version__}")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser, metavar="COMMAND")
 
     demo = commands.add_parser(

@@ -1,10 +1,12 @@
 """Streams of consecutive training windows.
 
-A stream is an iterable of :class:`Window`: ``inputs`` and ``targets`` of the
-same shape, targets one step ahead of inputs, consecutive windows continuing
-each other so that a model's state can be carried from one to the next.
-``reset`` marks a window that does not continue the previous one (the first
-of a stream, an epoch or a series): the trainer starts it from a fresh state.
+A stream (:class:`Stream`) yields :class:`Window` objects from any window
+on: ``inputs`` and ``targets`` of the same shape, targets one step ahead of
+inputs, consecutive windows continuing each other so that a model's state
+can be carried from one to the next. ``reset`` marks a window (or, as a
+bool tensor, the lanes of one) that does not continue the previous one (the
+first of a stream, an epoch or a series): the trainer starts it from a
+fresh state.
 """
 
 from __future__ import annotations

@@ -123,7 +123,12 @@ class Callback(Protocol):
         return
 
     def on_fit_end(self, trainer: TrainerView, history: History) -> None:
-        """Called once when ``fit`` returns (also after an interrupt)."""
+        """Called once when ``fit`` ends: after its last step, an interrupt (Ctrl-C), or an error.
+
+        After an error, ``trainer.history`` holds the steps that were done and
+        the error goes on once the hooks have run (in one process only: in a
+        distributed run the other ranks may be waiting in a collective).
+        """
         return
 
 

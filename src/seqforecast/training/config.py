@@ -59,7 +59,7 @@ class TrainerConfig:
     clip_grad_norm: float | None = None
     log_every: int = 25
     seed: int | None = None
-    device: str = "auto"
+    device: str | torch.device = "auto"  # kept as a string: "auto", "cpu", "cuda:1"...
     threads: int | None = None
     distributed: bool | None = None
     cuda_graphs: bool = False
@@ -97,10 +97,9 @@ class TrainerConfig:
         if not isinstance(given, Mapping):
             msg = f"`data` must be a mapping of TrainerConfig fields, got {describe(data)}"
             raise TypeError(msg)
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(data) - names)
+        unknown = _unknown(data)
         if unknown:
-            msg = f"`data` has unknown keys for TrainerConfig: {unknown}; expected a subset of {sorted(names)}"
+            msg = f"`data` has unknown keys for TrainerConfig: {unknown}; expected a subset of {_names()}"
             raise ValueError(msg)
         return cls(**data)
 
@@ -115,12 +114,19 @@ class TrainerConfig:
             >>> sf.TrainerConfig().replace(device="cpu").device
             'cpu'
         """
-        names = {f.name for f in dataclasses.fields(self)}
-        unknown = sorted(set(changes) - names)
+        unknown = _unknown(changes)
         if unknown:
-            msg = f"unknown TrainerConfig setting(s) {unknown}; the settings are {sorted(names)}"
+            msg = f"unknown TrainerConfig setting(s) {unknown}; the settings are {_names()}"
             raise TypeError(msg)
         return dataclasses.replace(self, **changes)
+
+
+def _names() -> list[str]:
+    return sorted(f.name for f in dataclasses.fields(TrainerConfig))
+
+
+def _unknown(keys: Mapping[str, Any]) -> list[str]:
+    return sorted(set(keys) - set(_names()))
 
 
 def _check_device(device: object) -> str:

@@ -53,7 +53,7 @@ class _SavedState:
         return self._state
 
 
-def _check_objects(**given: object) -> None:
+def _check_objects(**given: object) -> list[Callback]:
     """The Trainer's non-data arguments are of the right kind, or a TypeError names the one that is not."""
     kinds = {"config": (TrainerConfig, "TrainerConfig"), "optimizer": (torch.optim.Optimizer, "torch.optim.Optimizer")}
     for name, (kind, kind_name) in kinds.items():
@@ -63,10 +63,30 @@ def _check_objects(**given: object) -> None:
     if given["loss"] is not None and not callable(given["loss"]):
         msg = f"`loss` must be a callable loss(outputs, targets), got {describe(given['loss'])}"
         raise TypeError(msg)
-    for index, callback in enumerate(cast("Sequence[object]", given["callbacks"])):
+    if isinstance(given["callbacks"], Callback) or not isinstance(given["callbacks"], (list, tuple)):
+        msg = f"`callbacks` must be a list of Callback objects, got {describe(given['callbacks'])}"
+        raise TypeError(msg)
+    for index, callback in enumerate(given["callbacks"]):
         if not isinstance(callback, Callback):
             msg = f"`callbacks[{index}]` must be a Callback (subclass sf.Callback), got {describe(callback)}"
             raise TypeError(msg)
+    return list(given["callbacks"])
+
+
+def _validation_every(
+    model: Forecaster, log_every: int, val_stream: Stream | None, val_every: int | None
+) -> int | None:
+    """Steps between validation passes, with ``val_stream`` checked against the model."""
+    if val_stream is None:
+        if val_every is not None:
+            msg = "`val_every` needs `val_stream`"
+            raise ValueError(msg)
+        return None
+    check_stream("val_stream", val_stream, model)
+    if val_stream.total_windows is None:
+        msg = "`val_stream` must end, e.g. ArrayStream(..., num_epochs=1) or SineStream(num_windows=...)"
+        raise ValueError(msg)
+    return log_every if val_every is None else check_int("val_every", val_every)
 
 
 def _mean_loss(model: Forecaster, loss_fn: LossFunction, stream: Stream, device: torch.device) -> float:
@@ -75,16 +95,19 @@ def _mean_loss(model: Forecaster, loss_fn: LossFunction, stream: Stream, device:
     with torch.no_grad():
         for window in stream:
             x, y = window.inputs.to(device), window.targets.to(device)
-            if isinstance(window.reset, Tensor):
-                state = model.reset_state(state, window.reset.to(device))
-            elif window.reset:
-                state = None
-            out, state = model(x, state)
+            out, state = model(x, _start_state(model, window.reset, state, device))
             total, count = total + loss_fn(out, y), count + 1
     if count == 0:
         msg = "`val_stream` yielded no windows"
         raise ValueError(msg)
     return float(total) / count
+
+
+def _start_state(model: Forecaster, reset: bool | Tensor, carried: State, device: torch.device) -> State:
+    """The state a window starts from: fresh (``reset`` True), carried (False), or reset in the marked lanes."""
+    if isinstance(reset, Tensor):
+        return model.reset_state(carried, reset.to(device, non_blocking=True))
+    return None if reset else carried
 
 
 def _to_device(state: State, device: torch.device) -> State:
@@ -103,9 +126,9 @@ class Trainer:
     the device and are read back every ``log_every`` steps.
 
     A non-finite loss raises :class:`TrainingDivergedError` after restoring
-    the last good weights: on the CPU those of the last finite step (the
-    loss is checked before each optimizer step, free there), elsewhere those
-    of the last log point.
+    the last good weights: on the CPU in one process those of the last
+    finite step (the loss is checked before each optimizer step, free
+    there), elsewhere (CUDA, distributed) those of the last log point.
 
     Args:
         model: The forecaster (an :class:`torch.nn.Module`); moved to the device.
@@ -129,6 +152,9 @@ class Trainer:
         history: The cumulative :class:`History` of every ``fit`` call.
         should_stop: Set it to True (from a callback) to end ``fit`` after
             the current step.
+        planned_steps: Steps the current (or last) ``fit`` call takes unless stopped.
+        val_every: Steps between validation passes in the current ``fit``
+            (None without ``val_stream``).
 
     Example:
         >>> import seqforecast as sf
@@ -151,7 +177,7 @@ class Trainer:
         **settings: Any,
     ) -> None:
         check_forecaster(model)
-        _check_objects(config=config, optimizer=optimizer, loss=loss, callbacks=callbacks)
+        callbacks = _check_objects(config=config, optimizer=optimizer, loss=loss, callbacks=callbacks)
         self.config = (config or TrainerConfig()).replace(**settings)
         if self.config.seed is not None:
             torch.manual_seed(self.config.seed)
@@ -223,7 +249,9 @@ class Trainer:
                 or :class:`~seqforecast.ArrayStream`.
             steps: Number of windows (optimizer steps); None with ``epochs``,
                 or to run a finite stream to its end.
-            epochs: Passes over the stream (needs ``stream.windows_per_epoch``).
+            epochs: ``epochs * stream.windows_per_epoch`` windows, counted
+                from where the stream stands (a pass over a stream that was
+                partly used crosses into the next epoch).
             val_stream: A finite stream for validation, run with its own
                 state and no gradients.
             val_every: Steps between validation passes (default: ``log_every``).
@@ -250,32 +278,38 @@ class Trainer:
             15
         """
         check_stream("stream", stream, self.model)
-        self.planned_steps, continues = self._cursor.plan(stream, steps, epochs)
-        if not continues:
-            self.state = None
-        self.val_every = self._validation_every(val_stream, val_every)
-        self.should_stop = False
-        self.history.interrupted = False
+        plan = self._cursor.plan(stream, steps, epochs)  # every check first: a refused fit changes nothing
+        self.val_every = _validation_every(self.model, self.config.log_every, val_stream, val_every)
+        self.planned_steps, self.should_stop, self.history.interrupted = plan.count, False, False
         for callback in self.callbacks:
             callback.on_fit_start(self)
+        windows = self._cursor.begin(plan)
+        if not plan.continues:
+            self.state = None
         started = time.perf_counter()
         with torch_threads(self.config.threads), DeferredInterrupt() as interrupt:
             # DDP lives for one fit: released while the process group is alive, its
             # teardown cannot meet the group's own at interpreter exit
             self._train_module = self.distribution.wrap(self.module, self.device)
             try:
-                self._loop(self._cursor.windows(self.planned_steps), val_stream, interrupt)
+                self._loop(windows, val_stream, interrupt)
             except KeyboardInterrupt:
                 interrupt.requested = True
-            finally:
-                self._train_module = self.module
-                self.history.seconds += time.perf_counter() - started
-            interrupt.finishing()  # a Ctrl-C now cannot break the final checkpoint
-            self.history.interrupted = interrupt.requested
-            for callback in self.callbacks:
-                callback.on_fit_end(self, self.history)
-            self.history.interrupted = interrupt.requested  # also a Ctrl-C during on_fit_end
+            except BaseException:  # the hooks run, then the error goes on (other ranks may wait in a collective)
+                self._finish(interrupt, started, hooks=not self.distribution.enabled)
+                raise
+            self._finish(interrupt, started, hooks=True)
         return self.history
+
+    def _finish(self, interrupt: DeferredInterrupt, started: float, *, hooks: bool) -> None:
+        """End a ``fit``: time, interrupt flag, and the ``on_fit_end`` hooks (a Ctrl-C cannot break them)."""
+        self._train_module = self.module
+        self.history.seconds += time.perf_counter() - started
+        interrupt.finishing()
+        self.history.interrupted = interrupt.requested
+        for callback in self.callbacks if hooks else ():
+            callback.on_fit_end(self, self.history)
+        self.history.interrupted = interrupt.requested  # also a Ctrl-C during on_fit_end
 
     def _loop(self, windows: Iterator[Window], val_stream: Stream | None, interrupt: DeferredInterrupt) -> None:
         step = self._graphed or self._step
@@ -313,12 +347,11 @@ class Trainer:
         x = window.inputs.to(self.device, non_blocking=True)
         y = window.targets.to(self.device, non_blocking=True)
         if x.shape[:-1] != y.shape[:-1] or y.shape[-1] != self.model.output_size:
-            msg = f"window targets must have the model's output shape {(*x.shape[:-1], self.model.output_size)}, got {tuple(y.shape)}"
+            expected = (*x.shape[:-1], self.model.output_size)
+            msg = f"window {self.stream_position} of `stream` has targets of shape {tuple(y.shape)}; the model's output is {expected}"
             raise ValueError(msg)
-        reset = window.reset
-        if isinstance(reset, Tensor) and self.config.stateful:
-            return x, y, self.model.reset_state(self.state, reset.to(self.device, non_blocking=True))
-        return x, y, None if (reset is True or not self.config.stateful) else self.state
+        state = _start_state(self.model, window.reset, self.state, self.device) if self.config.stateful else None
+        return x, y, state
 
     def _step(self, x: Tensor, y: Tensor, state: State) -> tuple[Tensor, State]:
         """One optimizer step on a window; no host synchronisation except the CPU's loss check."""
@@ -336,18 +369,6 @@ class Trainer:
             nn.utils.clip_grad_norm_(self.module.parameters(), self.config.clip_grad_norm)
         self.optimizer.step()
         return loss.detach(), new_state
-
-    def _validation_every(self, val_stream: Stream | None, val_every: int | None) -> int | None:
-        if val_stream is None:
-            if val_every is not None:
-                msg = "`val_every` needs `val_stream`"
-                raise ValueError(msg)
-            return None
-        check_stream("val_stream", val_stream, self.model)
-        if val_stream.total_windows is None:
-            msg = "`val_stream` must end, e.g. ArrayStream(..., num_epochs=1) or SineStream(num_windows=...)"
-            raise ValueError(msg)
-        return self.config.log_every if val_every is None else check_int("val_every", val_every)
 
     def _validate(self, val_stream: Stream) -> None:
         self.module.eval()
@@ -385,6 +406,7 @@ class Trainer:
             "ranks": ranks,
             "optimizer": self.optimizer.state_dict(),
             "stream_position": self.stream_position,
+            "stream": self._cursor.signature(),
             "history": self.history.to_dict(),
         }
 
@@ -406,16 +428,22 @@ class Trainer:
                 )
                 raise ValueError(msg)
             mine = state["ranks"][self.distribution.rank]
-            self.optimizer.load_state_dict(state["optimizer"])
-            self._cursor.restore(state["stream_position"])
-            self.history = History.from_dict(state["history"])
-            self.state = _to_device(mine["state"], self.device)
-            torch.set_rng_state(mine["rng"]["cpu"].cpu())
-            if "cuda" in mine["rng"] and torch.cuda.is_available():
-                torch.cuda.set_rng_state_all([t.cpu() for t in mine["rng"]["cuda"]])
+            carried, rng = _to_device(mine["state"], self.device), mine["rng"]
+            history = History.from_dict(state["history"])
+            cursor = StreamCursor(self.distribution)
+            cursor.restore(state["stream_position"], state["stream"])
+            self.optimizer.load_state_dict(state["optimizer"])  # last of the checks: nothing else is changed before
+            torch.set_rng_state(rng["cpu"].cpu())
+            if "cuda" in rng and torch.cuda.is_available():
+                torch.cuda.set_rng_state_all([t.cpu() for t in rng["cuda"]])
         except (KeyError, IndexError, TypeError, ValueError, RuntimeError, AttributeError) as error:
             msg = f"`state` is not a Trainer state dict of this run: {error}"
             raise ValueError(msg) from None
+        for group in self.optimizer.param_groups:  # the saved run may have captured CUDA graphs, this one not
+            if "capturable" in group:
+                group["capturable"] = self._graphed is not None
+        self.state, self.history, self._cursor = carried, history, cursor
+        self._guard.history = history
         self._forget_graph()
 
     def save_checkpoint(self, path: str | os.PathLike[str], **kwargs: Any) -> None:
@@ -472,6 +500,7 @@ class Trainer:
 
         Raises:
             CheckpointError: The file is invalid or holds no (valid) trainer state.
+            TypeError: ``changes`` names a setting a resumed run keeps.
             ValueError: ``model`` does not match the checkpoint, or the loss or
                 optimizer cannot be rebuilt without help.
 
@@ -497,7 +526,7 @@ class Trainer:
             model = cast("Forecaster", saved.model)
         else:
             _resume.load_weights(saved, check_forecaster(model))
-        if optimizer is None:
+        if optimizer is None and state.get("optimizer_class") != "Adam":  # Adam: the Trainer's own, as it builds it
             optimizer = _resume.rebuild_optimizer(state.get("optimizer_class"), cast("nn.Module", model), config.lr)
         if loss is None and state.get("loss") != "mse":
             msg = "the run used a custom loss function: pass the same `loss=` to resume"
