@@ -153,3 +153,12 @@ def test_array_stream_accepts_array_likes() -> None:
 def test_array_stream_bad_series(series: Any, error: type[Exception], match: str) -> None:
     with pytest.raises(error, match=match):
         sf.ArrayStream(series, seq_length=5)
+
+
+def test_read_only_arrays_are_accepted_without_a_warning() -> None:
+    values = np.sin(np.arange(60.0) / 4)
+    values.flags.writeable = False  # as pandas hands out under copy-on-write
+    stream = sf.ArrayStream(values, seq_length=5, num_epochs=1)
+    assert next(iter(stream)).inputs.shape == (1, 5, 1)
+    predictions, _ = sf.predict(sf.RecurrentForecaster(hidden_size=4, num_layers=1), values)
+    assert predictions.shape == (60, 1)

@@ -170,10 +170,10 @@ def as_float_tensor(
         if array.dtype == object or array.dtype.kind in "USV":
             msg = f"`{name}` must be an array of numbers, got {describe(value)} of dtype {array.dtype}"
             raise TypeError(msg)
-        if array.dtype.kind in "biuc":
-            tensor = torch.from_numpy(np.ascontiguousarray(array))
-        else:
-            tensor = torch.from_numpy(np.ascontiguousarray(array, dtype=np.float64))
+        array = np.ascontiguousarray(array, dtype=None if array.dtype.kind in "biuc" else np.float64)
+        if not array.flags.writeable:  # a read-only view (pandas' copy-on-write): torch needs memory it may own
+            array = array.copy()
+        tensor = torch.from_numpy(array)
     integer = integers and tensor.dtype != torch.bool and not tensor.is_complex()
     if not tensor.is_floating_point() and not integer:
         accepted = "a floating or integer dtype" if integers else "a floating dtype (float16/32/64 or bfloat16)"
