@@ -175,7 +175,7 @@ def evaluate(
         a ``naive_`` prefix, ``skill`` and ``points``. Units: ``mae`` and
         ``rmse`` in the series' units, ``mse`` in its units squared;
         ``smape`` and ``skill`` in percent (``smape`` 0 to 200, as
-        :func:`smape`; ``skill`` is ``100 * (1 - mse / naive_mse)``: above 0
+        :func:`~seqforecast.metrics.smape`; ``skill`` is ``100 * (1 - mse / naive_mse)``: above 0
         beats the naive forecast, 100 is perfect, NaN when the naive MSE is
         0); ``points``, the number of forecasts scored, an ``int``.
 
