@@ -9,6 +9,7 @@ state across windows (truncated back-propagation through time); and
 from seqforecast import metrics, plotting
 from seqforecast._version import __version__
 from seqforecast.auto import AutoForecaster
+from seqforecast.backtest import Backtest, backtest
 from seqforecast.base import BaseForecaster, Forecaster, State, detach_state
 from seqforecast.checkpoint import Checkpoint, CheckpointError, load, save
 from seqforecast.data import ArrayStream, SineStream, Stream, Window
@@ -40,6 +41,7 @@ from seqforecast.transforms import Differencer, Scaler
 
 __all__ = [
     "ArrayStream",
+    "Backtest",
     "AutoForecaster",
     "BaseForecaster",
     "Callback",
@@ -69,6 +71,7 @@ __all__ = [
     "TrainingDivergedError",
     "Window",
     "__version__",
+    "backtest",
     "detach_state",
     "evaluate",
     "forecast",
