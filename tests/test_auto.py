@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import os
 import signal
 import warnings
@@ -216,3 +217,24 @@ def test_ctrl_c_stops_the_whole_search(wave: np.ndarray, monkeypatch: pytest.Mon
     est = sf.AutoForecaster(seed=0, models=("gru",), steps=15, season=0)
     with pytest.raises(KeyboardInterrupt):
         est.fit(wave[:100])
+
+
+@pytest.mark.parametrize("models", [("linear",), ("gru",)])
+def test_backtest_equals_predict_then_forecast_from_every_cutoff(models: tuple[str, ...]) -> None:
+    rng = np.random.default_rng(0)
+    t = np.arange(200)
+    y = 10 + 0.05 * t + 3 * np.sin(2 * np.pi * t / 12) + rng.normal(0, 0.3, 200)
+    est = sf.AutoForecaster(seed=0, models=models, steps=20).fit(y[:160])
+    result = est.backtest(y, 12, start=160, stride=7)
+    assert result.cutoffs.tolist() == list(range(160, 189, 7))
+    for i, c in enumerate(result.cutoffs.tolist()):
+        alone = copy.deepcopy(est)
+        alone.predict(y[:c])
+        np.testing.assert_allclose(result.forecasts[i].numpy(), alone.forecast(12), rtol=1e-5, atol=1e-5)
+        np.testing.assert_array_equal(result.targets[i].numpy(), y[c : c + 12, None])
+    assert float(result.metrics()["relative_mse"][0]) < 1.0
+    before = est.forecast(3)
+    est.backtest(y, 12, start=0.9)  # the estimator's own state is left as it was
+    np.testing.assert_array_equal(est.forecast(3), before)
+    with pytest.raises(ValueError, match=r"at most 188 for 200 time steps, got 195"):
+        est.backtest(y, 12, start=195)

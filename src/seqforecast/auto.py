@@ -33,6 +33,7 @@ import torch
 from torch import Tensor, nn
 
 from seqforecast._checks import check_choice, check_float, check_int, describe
+from seqforecast.backtest import Backtest, backtest
 from seqforecast.checkpoint import load, save
 from seqforecast.data import ArrayStream
 from seqforecast.inference import forecast, predict
@@ -79,6 +80,31 @@ class _Transform:
         """``(T, F)`` levels -> ``(T - offset, F)`` transformed values."""
         z = y[self.season :] - y[: -self.season] if self.season else y
         return np.diff(z, axis=0) if self.difference else z
+
+    def integrate(self, history: np.ndarray, w_hat: np.ndarray) -> np.ndarray:
+        """Levels from transformed forecasts, each anchored on the levels before it.
+
+        Args:
+            history: ``(K, L, F)`` levels just before each forecast, ``L >= offset``.
+            w_hat: ``(K, H, F)`` forecasts in the transformed space.
+
+        Returns:
+            ``(K, H, F)`` levels.
+        """
+        known = history.shape[1]
+        levels = np.concatenate([history, np.zeros_like(w_hat)], axis=1)
+        for h in range(w_hat.shape[1]):
+            s = known + h
+            anchor = np.zeros_like(w_hat[:, h])
+            if self.difference:
+                anchor += levels[:, s - 1]
+            if self.season:
+                anchor += levels[:, s - self.season]
+            if self.difference and self.season:
+                anchor -= levels[:, s - 1 - self.season]
+            levels[:, s] = w_hat[:, h] + anchor
+        result: np.ndarray = levels[:, known:]
+        return result
 
     def anchors(self, y: np.ndarray, times: np.ndarray) -> np.ndarray:
         """The part of ``y[s]`` known at time ``s - 1``: ``y[s] = w[s] + anchor[s]``, for each ``s`` in ``times``."""
@@ -484,12 +510,71 @@ class AutoForecaster:
             steps.append(forecast(model, first, horizon - 1, self._state))
         out = torch.cat(steps).double().numpy()
         w_hat = np.asarray(self._scaler.inverse_transform(out), dtype=np.float64)
-        levels = self._tail.copy()
-        for row in w_hat:  # each level anchors the next
-            anchor = self._transform.anchors(levels, np.array([len(levels)]))
-            levels = np.vstack([levels, row + anchor[0]])
-        future: np.ndarray = levels[len(self._tail) :]
+        future: np.ndarray = self._transform.integrate(self._tail[None], w_hat[None])[0]  # each level anchors the next
         return future
+
+    def backtest(self, y: object, horizon: int, start: float, stride: int = 1) -> Backtest:
+        """Forecasts from every cutoff of ``y`` in one stateful pass, in ``y``'s units.
+
+        Forecast ``i`` equals ``predict(y[:c])`` then ``forecast(horizon)``
+        with ``c = cutoffs[i]`` (to float tolerance), without refitting:
+        the transforms are applied once, :func:`~seqforecast.backtest` runs
+        the model, and each cutoff's forecasts are scaled back and
+        integrated from the levels before it. The estimator's own state is
+        left as it was.
+
+        Args:
+            y: ``(time,)`` or ``(time, features)`` series (list, NumPy, torch,
+                pandas; integers accepted), usually the whole series the
+                estimator was fitted on a first part of.
+            horizon: Steps forecast from each cutoff, >= 1.
+            start: The first cutoff, an index (at least the transform's
+                look-back plus one) or a fraction of ``len(y)`` in ``(0, 1)``.
+            stride: Steps between cutoffs, >= 1.
+
+        Returns:
+            A :class:`~seqforecast.Backtest` of float64 tensors:
+            ``forecasts`` and ``targets`` ``(num_cutoffs, horizon,
+            features)``; ``metrics()`` compares with the naive forecast.
+
+        Example:
+            >>> import numpy as np, seqforecast as sf
+            >>> y = np.sin(np.arange(150) / 5) + np.arange(150) / 50
+            >>> est = sf.AutoForecaster(seed=0, models=("linear",)).fit(y[:120])
+            >>> result = est.backtest(y, horizon=6, start=120, stride=3)
+            >>> result.forecasts.shape, bool(result.metrics()["relative_mse"][0] < 1)
+            (torch.Size([9, 6, 1]), True)
+        """
+        model = self._need_model()
+        horizon = check_int("horizon", horizon)
+        levels = self._check_features(_levels("y", y), "y")
+        offset = self._transform.offset
+        if isinstance(start, float):  # a fraction of y
+            start = round(check_float("start", start, low=0.0, high=1.0, low_inclusive=False) * len(levels))
+        first = check_int("start", start, minimum=offset + 1)  # the transform needs `offset` points first
+        if first > len(levels) - horizon:
+            msg = f"`start` must leave horizon={horizon} points after the first cutoff: at most {len(levels) - horizon} for {len(levels)} time steps, got {first}"
+            raise ValueError(msg)
+        u = np.asarray(self._scaler.transform(self._transform.apply(levels)), dtype=np.float32)
+        model_space = backtest(model, u, horizon, start=first - offset, stride=stride)  # u[i] is at y[i + offset]
+        cutoffs = model_space.cutoffs.numpy() + offset  # indices of y
+        count, _, features = model_space.forecasts.shape
+        w_hat = np.asarray(
+            self._scaler.inverse_transform(model_space.forecasts.double().numpy().reshape(-1, features)),
+            dtype=np.float64,
+        ).reshape(count, horizon, features)
+        history = np.stack([levels[c - offset : c] for c in cutoffs]) if offset else np.zeros((count, 0, features))
+        forecasts = self._transform.integrate(history, w_hat)
+        targets = np.stack([levels[c : c + horizon] for c in cutoffs])
+        seen = levels[: cutoffs[0]]
+        scale = np.abs(np.diff(seen, axis=0)).mean(0) if len(seen) > 1 else np.full(features, np.nan)
+        return Backtest(
+            forecasts=torch.from_numpy(forecasts),
+            targets=torch.from_numpy(targets),
+            cutoffs=torch.from_numpy(cutoffs.astype(np.int64)),
+            last=torch.from_numpy(levels[cutoffs - 1]),
+            scale=torch.from_numpy(np.asarray(scale, dtype=np.float64)),
+        )
 
     # -- reporting and files -----------------------------------------------------------------
     @property
