@@ -75,6 +75,29 @@ def test_plot_predictions_names_its_axes() -> None:
     assert (axes.get_xlabel(), axes.get_ylabel()) == ("year", "sunspots")
 
 
+def test_plot_backtest_draws_the_error_per_step_beside_naive() -> None:
+    model = sf.ConvForecaster(channels=4, head_hidden=4, seed=0)
+    result = sf.backtest(model, torch.sin(torch.arange(120.0) / 5), horizon=5, start=0.75, stride=3)
+    metrics = result.metrics()
+    axes = sf.plotting.plot_backtest(result, title="t", ylabel="MSE (y)").axes[0]
+    model_line, naive_line = axes.lines
+    np.testing.assert_array_equal(model_line.get_xdata(), [1, 2, 3, 4, 5])
+    np.testing.assert_allclose(np.asarray(model_line.get_ydata(), dtype=float), metrics["mse"].numpy())
+    np.testing.assert_allclose(np.asarray(naive_line.get_ydata(), dtype=float), metrics["naive_mse"].numpy())
+    assert (axes.get_title(), axes.get_xlabel(), axes.get_ylabel()) == ("t", "steps ahead", "MSE (y)")
+    mae = sf.plotting.plot_backtest(metrics, metric="mae").axes[0]  # the metrics alone do too
+    np.testing.assert_allclose(np.asarray(mae.lines[1].get_ydata(), dtype=float), metrics["naive_mae"].numpy())
+    assert mae.get_ylabel() == "MAE"
+    with pytest.raises(ValueError, match="`metric` must be 'mse' or 'mae', got 'rmse'"):
+        sf.plotting.plot_backtest(result, metric="rmse")
+    with pytest.raises(TypeError, match="must be a Backtest or its metrics"):
+        sf.plotting.plot_backtest([1.0, 2.0])  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="missing \\['naive_mse'\\]"):
+        sf.plotting.plot_backtest({"mse": np.ones(3)})
+    with pytest.raises(ValueError, match="one value per step, got 3 and 2"):
+        sf.plotting.plot_backtest({"mse": np.ones(3), "naive_mse": np.ones(2)})
+
+
 def test_missing_matplotlib_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
     with pytest.raises(ImportError, match=r"seqforecast\[plot\]"):

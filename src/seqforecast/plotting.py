@@ -13,12 +13,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from seqforecast._checks import describe
+from seqforecast.backtest import Backtest
 from seqforecast.training.history import History
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-__all__ = ["plot_forecast", "plot_history", "plot_predictions"]
+__all__ = ["plot_backtest", "plot_forecast", "plot_history", "plot_predictions"]
 
 
 def _figure(width: float = 8.0, height: float = 4.0) -> Figure:
@@ -236,3 +237,60 @@ def plot_forecast(
         axes.plot(ahead_positions[: len(actual)], actual, "--", color="tab:green", label="actual")
     axes.axvline(positions[-1], color="grey", linewidth=0.8, linestyle=":")
     return _finish(figure, axes, xlabel=xlabel, ylabel=ylabel, title=title)
+
+
+def plot_backtest(
+    backtest_or_metrics: Backtest | Mapping[str, Any],
+    *,
+    metric: str = "mse",
+    title: str = "Backtest: error per horizon step",
+    ylabel: str | None = None,
+) -> Figure:
+    """The error at each step ahead of a backtest, beside the naive forecast's.
+
+    Args:
+        backtest_or_metrics: A :class:`~seqforecast.Backtest`, or its
+            :meth:`~seqforecast.Backtest.metrics` (a mapping with
+            ``metric`` and ``"naive_" + metric``, each ``(horizon,)``).
+        metric: ``"mse"`` or ``"mae"``.
+        title: Title of the plot.
+        ylabel: Label of the vertical axis (default: the metric's name).
+
+    Returns:
+        A figure with two lines over the steps ``1 .. horizon``: the model's
+        error and the naive forecast's (the last value before the cutoff).
+
+    Example:
+        >>> import torch, seqforecast as sf
+        >>> model = sf.RecurrentForecaster(hidden_size=8, num_layers=1, seed=0)
+        >>> result = sf.backtest(model, torch.sin(torch.arange(100.0) / 4), horizon=6, start=80)
+        >>> model_line, naive_line = sf.plotting.plot_backtest(result).axes[0].lines
+        >>> model_line.get_xdata().tolist(), naive_line.get_label()
+        ([1, 2, 3, 4, 5, 6], 'naive (last value)')
+    """
+    if metric not in ("mse", "mae"):
+        msg = f"`metric` must be 'mse' or 'mae', got {metric!r}"
+        raise ValueError(msg)
+    given: object = backtest_or_metrics
+    if isinstance(given, Backtest):
+        metrics: Mapping[str, Any] = given.metrics()
+    elif isinstance(given, Mapping):
+        metrics = given
+    else:
+        msg = f"`backtest_or_metrics` must be a Backtest or its metrics() mapping, got {describe(given)}"
+        raise TypeError(msg)
+    missing = [key for key in (metric, "naive_" + metric) if key not in metrics]
+    if missing:
+        msg = f"`backtest_or_metrics` must have the keys {metric!r} and {'naive_' + metric!r}, missing {missing}"
+        raise ValueError(msg)
+    model, naive = _values(metric, metrics[metric]), _values("naive_" + metric, metrics["naive_" + metric])
+    if len(model) != len(naive):
+        msg = f"`{metric}` and `naive_{metric}` must have one value per step, got {len(model)} and {len(naive)}"
+        raise ValueError(msg)
+    steps = np.arange(1, len(model) + 1)
+    figure = _figure()
+    axes = figure.add_subplot()
+    axes.plot(steps, model, "o-", color="tab:blue", label="model")
+    axes.plot(steps, naive, "s--", color="grey", label="naive (last value)")
+    axes.set_xticks(steps if len(steps) <= 24 else steps[:: -(-len(steps) // 12)])
+    return _finish(figure, axes, xlabel="steps ahead", ylabel=ylabel or metric.upper(), title=title)
