@@ -20,3 +20,14 @@ def test_sunspots_example_beats_the_naive_forecast(capsys: pytest.CaptureFixture
     forecast = re.search(r"2009-2018 forecast: ([-\d ]+) \((\d+) below zero, clipped to 0\)", out)
     assert forecast is not None, out
     assert all(int(v) >= 0 for v in forecast.group(1).split())  # sunspot numbers are never negative
+
+
+def test_backtesting_example_beats_naive_and_equals_the_loop(capsys: pytest.CaptureFixture[str]) -> None:
+    runpy.run_path(str(EXAMPLES / "backtesting.py"), run_name="__main__")
+    out = capsys.readouterr().out
+    first = re.search(r" 1 year\(s\) ahead: .* relative ([\d.]+)", out)
+    assert first is not None, out
+    assert float(first.group(1)) < 0.5
+    difference = re.search(r"largest difference ([\d.e+-]+)", out)
+    assert difference is not None, out
+    assert float(difference.group(1)) < 1e-5
