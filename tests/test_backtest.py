@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import pytest
@@ -115,3 +116,32 @@ def test_bad_arguments_get_one_clear_error(kwargs: dict[str, Any], error: type[E
 def test_a_model_that_cannot_feed_back_is_refused() -> None:
     with pytest.raises(ValueError, match="output_size == input_size"):
         sf.backtest(sf.RecurrentForecaster(output_size=2), torch.zeros(20), 3, start=5)
+
+
+def test_a_refitting_backtest_trains_a_copy_at_every_kth_cutoff() -> None:
+    model = sf.RecurrentForecaster(hidden_size=6, num_layers=1, cell="gru", seed=0)
+    before = [p.clone() for p in model.parameters()]
+    series = torch.sin(torch.arange(140.0) / 6) + torch.arange(140.0) / 100
+    refit = sf.Refit(every=4, steps=5, seq_length=10, batch_size=2, config=sf.TrainerConfig(device="cpu", seed=3))
+    result = sf.backtest(model, series, 5, start=120, stride=2, refit=refit)
+    assert all(torch.equal(a, b) for a, b in zip(before, model.parameters(), strict=True))  # the caller's model
+    by_hand = copy.deepcopy(model)  # what it stands for: train on the data before each group's first cutoff
+    cutoffs = result.cutoffs.tolist()
+    for group in range(0, len(cutoffs), 4):
+        first = cutoffs[group]
+        stream = sf.ArrayStream([series[:first, None]], 10, batch_size=2)
+        sf.Trainer(by_hand, sf.TrainerConfig(device="cpu", seed=3)).fit(stream, steps=5)
+        for i in range(group, min(group + 4, len(cutoffs))):
+            expected = sf.forecast(by_hand, series[: cutoffs[i]], 5)
+            torch.testing.assert_close(result.forecasts[i], expected, atol=1e-5, rtol=1e-4)
+    plain = sf.backtest(model, series, 5, start=120, stride=2)
+    assert not torch.allclose(plain.forecasts, result.forecasts)  # the refits changed the forecasts
+
+
+def test_refit_checks_its_settings() -> None:
+    with pytest.raises(ValueError, match="`every`"):
+        sf.Refit(every=0)
+    with pytest.raises(TypeError, match="`config` must be a TrainerConfig"):
+        sf.Refit(every=2, config={"lr": 0.1})  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"`refit` must be a seqforecast\.Refit"):
+        sf.backtest(sf.FeedForwardForecaster(), torch.zeros(30), 3, start=10, refit=5)  # type: ignore[arg-type]

@@ -9,7 +9,7 @@ state across windows (truncated back-propagation through time); and
 from seqforecast import metrics, plotting
 from seqforecast._version import __version__
 from seqforecast.auto import AutoForecaster
-from seqforecast.backtest import Backtest, backtest
+from seqforecast.backtest import Backtest, Refit, backtest
 from seqforecast.base import BaseForecaster, Forecaster, State, detach_state
 from seqforecast.checkpoint import Checkpoint, CheckpointError, load, save
 from seqforecast.data import ArrayStream, SineStream, Stream, Window
@@ -59,6 +59,7 @@ __all__ = [
     "ProgressBar",
     "RecurrentConfig",
     "RecurrentForecaster",
+    "Refit",
     "Scaler",
     "SineStream",
     "Stage",

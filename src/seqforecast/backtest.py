@@ -10,6 +10,7 @@ horizon)`` (to float tolerance), with the full history's state.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 from collections.abc import Sequence
 from typing import cast
@@ -19,10 +20,12 @@ from torch import Tensor, nn
 
 from seqforecast._checks import check_float, check_int, describe
 from seqforecast.base import Forecaster, State
+from seqforecast.data import ArrayStream
 from seqforecast.inference import _as_batch, _inference
 from seqforecast.models import RecurrentForecaster
+from seqforecast.training import Trainer, TrainerConfig
 
-__all__ = ["Backtest", "backtest"]
+__all__ = ["Backtest", "Refit", "backtest"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -94,6 +97,7 @@ def backtest(
     stride: int = 1,
     state: State = None,
     chunk_size: int = 4096,
+    refit: Refit | None = None,
 ) -> Backtest:
     """Forecast ``horizon`` steps from every cutoff, in one stateful pass.
 
@@ -118,6 +122,8 @@ def backtest(
         state: The state before ``series`` (default: a fresh start).
         chunk_size: Cutoffs per closed-loop batch (bounds the memory; the
             results do not depend on it).
+        refit: Train a copy of the model on as the cutoffs advance (see
+            :class:`Refit`); None (the default) backtests the model as it is.
 
     Returns:
         A :class:`Backtest`; forecast ``i`` equals ``forecast(model,
@@ -148,19 +154,27 @@ def backtest(
             f"got output_size={model.output_size}, input_size={model.input_size}"
         )
         raise ValueError(msg)
+    given: object = refit
+    if given is not None and not isinstance(given, Refit):
+        msg = f"`refit` must be a seqforecast.Refit or None, got {describe(given)}"
+        raise TypeError(msg)
     with _inference(model):
         x, unbatched = _as_batch("series", model, series)
-        time_dim = 1 if model.batch_first else 0
-        length = x.shape[time_dim]
-        cutoffs = list(range(_first_cutoff(start, length, horizon), length - horizon + 1, stride))
-        lasts, states = _states_at(model, x, cutoffs, state)  # (K, B, F); per cutoff, for B lanes
-        forecasts = torch.cat(
-            [
-                _closed_loops(model, lasts[i : i + chunk_size], states[i : i + chunk_size], horizon)
-                for i in range(0, len(cutoffs), chunk_size)
-            ],
-            dim=0,
-        )  # (K, B, H, F)
+    time_dim = 1 if model.batch_first else 0
+    length = x.shape[time_dim]
+    cutoffs = list(range(_first_cutoff(start, length, horizon), length - horizon + 1, stride))
+    if refit is None:
+        forecasts = _forecasts(model, x, cutoffs, state, horizon=horizon, chunk_size=chunk_size)  # (K, B, H, F)
+    else:  # a copy of the model trains on: the caller's model is left as it is
+        trained, parts = copy.deepcopy(model), []
+        for group in range(0, len(cutoffs), refit.every):
+            refit.train(trained, x.narrow(time_dim, 0, cutoffs[group]))
+            parts.append(
+                _forecasts(
+                    trained, x, cutoffs[group : group + refit.every], state, horizon=horizon, chunk_size=chunk_size
+                )
+            )
+        forecasts = torch.cat(parts)
     values = x if model.batch_first else x.transpose(0, 1)  # (B, T, F)
     index = torch.tensor(cutoffs, device=x.device)
     steps = index[:, None] + torch.arange(horizon, device=x.device)  # (K, H)
@@ -172,6 +186,76 @@ def backtest(
     if unbatched:
         result, targets, last, scale = result[0], targets[0], last[0], scale[0]
     return Backtest(forecasts=result, targets=targets, cutoffs=index.cpu(), last=last, scale=scale)
+
+
+def _forecasts(
+    model: Forecaster, x: Tensor, cutoffs: Sequence[int], state: State, *, horizon: int, chunk_size: int
+) -> Tensor:
+    """The forecasts from ``cutoffs`` of ``x`` (model layout): one pass for the states, batched closed loops."""
+    with _inference(model):
+        lasts, states = _states_at(model, x, cutoffs, state)  # (K, B, F); per cutoff, for B lanes
+        return torch.cat(
+            [
+                _closed_loops(model, lasts[i : i + chunk_size], states[i : i + chunk_size], horizon)
+                for i in range(0, len(cutoffs), chunk_size)
+            ],
+            dim=0,
+        )  # (K, B, H, F)
+
+
+@dataclasses.dataclass(frozen=True)
+class Refit:
+    """How a refitting backtest trains on: every ``every`` cutoffs, ``steps`` more windows.
+
+    At the first cutoff of each group of ``every``, a copy of the model
+    continues training from its current weights on the data before that
+    cutoff (a :class:`~seqforecast.Trainer` with ``config`` over an
+    :class:`~seqforecast.ArrayStream` of ``seq_length``-step windows in
+    ``batch_size`` lanes), then forecasts from the cutoffs of the group.
+    Each refit costs ``steps`` training steps and one more pass over the
+    series (the states must be rebuilt with the new weights).
+
+    Args:
+        every: Cutoffs between refits, >= 1.
+        steps: Training windows at each refit, >= 1.
+        seq_length: Time steps per training window.
+        batch_size: Lanes the data before the cutoff is cut into.
+        config: The trainer's settings (default: ``TrainerConfig(device="cpu")``).
+
+    Example:
+        >>> import torch, seqforecast as sf
+        >>> model = sf.FeedForwardForecaster(window=4, seed=0)
+        >>> series = torch.sin(torch.arange(120.0) / 6)
+        >>> refit = sf.Refit(every=5, steps=10, seq_length=8, config=sf.TrainerConfig(device="cpu", seed=0))
+        >>> sf.backtest(model, series, 6, start=100, refit=refit).forecasts.shape
+        torch.Size([15, 6, 1])
+    """
+
+    every: int
+    steps: int = 50
+    seq_length: int = 16
+    batch_size: int = 1
+    config: TrainerConfig = dataclasses.field(default_factory=lambda: TrainerConfig(device="cpu"))
+
+    def __post_init__(self) -> None:
+        for name in ("every", "steps", "seq_length", "batch_size"):
+            check_int(name, getattr(self, name))
+        given: object = self.config
+        if not isinstance(given, TrainerConfig):
+            msg = f"`config` must be a TrainerConfig, got {describe(given)}"
+            raise TypeError(msg)
+
+    def train(self, model: Forecaster, history: Tensor) -> None:
+        """Continue training ``model`` on ``history`` (model layout), ``steps`` windows."""
+        lanes = history if model.batch_first else history.transpose(0, 1)  # (B, T, F)
+        stream = ArrayStream(
+            list(lanes),
+            self.seq_length,
+            batch_size=self.batch_size,
+            batch_first=model.batch_first,
+            device=history.device,
+        )
+        Trainer(model, self.config).fit(stream, steps=self.steps)
 
 
 def _first_cutoff(start: object, length: int, horizon: int) -> int:
