@@ -149,6 +149,50 @@ def test_shapes_prints_every_stage(capsys: pytest.CaptureFixture[str]) -> None:
             ["forecast", "{model}", SUNSPOTS, "--horizon", "2", "--out", "{tmp}/x/f.csv"], "does not exist", id="fc-out"
         ),
         pytest.param(["evaluate", "{model}", SUNSPOTS, "--column", "nope"], "no column", id="eval-column"),
+        pytest.param(
+            ["backtest", "{model}", SUNSPOTS, "--horizon", "3", "--start", "0", "--out", "{tmp}/b.csv"],
+            "argument --start: expected a row >= 1 or a fraction of the rows in (0, 1), got 0",
+            id="bt-start-0",
+        ),
+        pytest.param(
+            ["backtest", "{model}", SUNSPOTS, "--horizon", "3", "--start", "1.5"],
+            "argument --start",
+            id="bt-start-frac",
+        ),
+        pytest.param(
+            ["backtest", "{model}", SUNSPOTS, "--horizon", "3", "--start", "307", "--out", "{tmp}/b.csv"],
+            "--start must leave at least 1 row(s) before the first cutoff and --horizon 3 after it: a row in [1, 306]",
+            id="bt-start-late",
+        ),
+        pytest.param(
+            ["backtest", "{model}", SUNSPOTS, "--horizon", "3", "--start", "0.999", "--plot", "{tmp}/b.png"],
+            "got 0.999",
+            id="bt-start-late-frac",
+        ),
+        pytest.param(["backtest", "{model}", SUNSPOTS, "--start", "0.8"], "--horizon", id="bt-no-horizon"),
+        pytest.param(
+            ["backtest", "{model}", SUNSPOTS, "--horizon", "0", "--start", "0.8"], "argument --horizon", id="bt-horizon"
+        ),
+        pytest.param(
+            ["backtest", "{model}", SUNSPOTS, "--horizon", "400", "--start", "0.8", "--out", "{tmp}/b.csv"],
+            "--horizon 400 leaves no cutoff",
+            id="bt-horizon-long",
+        ),
+        pytest.param(
+            ["backtest", "{model}", SUNSPOTS, "--horizon", "3", "--start", "0.8", "--stride", "0"],
+            "argument --stride: expected a positive integer, got 0",
+            id="bt-stride",
+        ),
+        pytest.param(
+            ["backtest", "{model}", SUNSPOTS, "--horizon", "3", "--start", "0.8", "--plot", "{tmp}/b.txt"],
+            "its suffix must be one of",
+            id="bt-plot-suffix",
+        ),
+        pytest.param(
+            ["backtest", "{model}", SUNSPOTS, "--horizon", "3", "--start", "0.8", "--out", "{model}"],
+            "it is the same file as",
+            id="bt-out-model",
+        ),
         pytest.param(["shapes", "--num-layers", "0"], "positive integer", id="layers"),
     ],
 )
@@ -363,3 +407,104 @@ def test_auto_on_a_series_too_short_names_the_flag(tmp_path: Path, capsys: pytes
         "--model auto needs at least 12 training rows (the first 90% by --val-fraction), got 11"
         in capsys.readouterr().err
     )
+
+
+def _backtest_rows(path: Path) -> list[dict[str, str]]:
+    return list(csv.DictReader(path.read_text().splitlines()))
+
+
+def _forecast_from(model: Path, data: Path, cutoff: int, horizon: int, tmp_path: Path) -> list[float]:
+    """What `seqforecast forecast` says from the rows before ``cutoff`` of ``data``."""
+    lines = data.read_text().splitlines()
+    head = tmp_path / "head.csv"
+    head.write_text("\n".join(lines[: cutoff + 1]) + "\n")  # the header and rows 0 .. cutoff - 1
+    out = tmp_path / "one.csv"
+    assert main(["forecast", str(model), str(head), "--horizon", str(horizon), "--out", str(out)]) == 0
+    return [float(row[1]) for row in list(csv.reader(out.read_text().splitlines()))[1:]]
+
+
+def test_backtest_writes_the_table_and_plot_equal_to_forecast_from_a_cutoff(
+    trained: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out, plot = tmp_path / "b.csv", tmp_path / "b.png"
+    argv = ["backtest", str(trained), SUNSPOTS, "--horizon", "5", "--start", "0.9", "--stride", "4"]
+    assert main([*argv, "--out", str(out), "--plot", str(plot)]) == 0
+    printed = capsys.readouterr().out
+    assert "naive MSE" in printed
+    assert "relative" in printed
+    assert plot.read_bytes().startswith(b"\x89PNG")
+    rows = _backtest_rows(out)
+    assert list(rows[0]) == ["cutoff", "step", "time", "target", "forecast"]
+    length = len(sf.load_series(SUNSPOTS, column="SUNACTIVITY"))
+    cutoffs = sorted({int(r["cutoff"]) for r in rows})
+    assert cutoffs == list(range(round(0.9 * length), length - 4, 4))
+    assert len(rows) == 5 * len(cutoffs)
+    assert [int(r["step"]) for r in rows[:5]] == [1, 2, 3, 4, 5]
+    assert [int(r["time"]) for r in rows[:5]] == list(range(cutoffs[0], cutoffs[0] + 5))  # rows of the forecast points
+    series = sf.load_series(SUNSPOTS, column="SUNACTIVITY").ravel()
+    assert [float(r["target"]) for r in rows[:5]] == pytest.approx(series[cutoffs[0] : cutoffs[0] + 5])
+    cutoff = cutoffs[1]
+    forecasts = [float(r["forecast"]) for r in rows if int(r["cutoff"]) == cutoff]
+    expected = _forecast_from(trained, Path(SUNSPOTS), cutoff, 5, tmp_path)
+    assert forecasts == pytest.approx(expected, rel=1e-4, abs=1e-3)
+
+
+def test_backtest_of_a_differenced_model_continues_each_cutoffs_levels(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = tmp_path / "trend.csv"
+    data.write_text(
+        "day,y\n" + "".join(f"2026-{1 + i // 28:02d}-{1 + i % 28:02d},{2.0 * i + np.sin(i)}\n" for i in range(120))
+    )
+    model = tmp_path / "d.safetensors"
+    argv = ["train", str(data), "--column", "y", "--time-column", "day", "--model", "mlp", "--difference"]
+    assert main([*argv, "--steps", "20", "--seq-length", "8", "--device", "cpu", "--quiet", "--out", str(model)]) == 0
+    capsys.readouterr()
+    assert main(["backtest", str(model), str(data), "--horizon", "3", "--start", "100", "--stride", "5"]) == 0
+    captured = capsys.readouterr()
+    assert "naive MSE" in captured.err  # the summary goes to stderr when the table takes stdout
+    rows = list(csv.DictReader(captured.out.splitlines()))
+    assert sorted({int(r["cutoff"]) for r in rows}) == [100, 105, 110, 115]
+    assert [r["time"] for r in rows[:3]] == ["2026-04-17", "2026-04-18", "2026-04-19"]  # the time column's own cells
+    for cutoff in (100, 115):
+        forecasts = [float(r["forecast"]) for r in rows if int(r["cutoff"]) == cutoff]
+        expected = _forecast_from(model, data, cutoff, 3, tmp_path)
+        assert forecasts == pytest.approx(expected, rel=1e-5, abs=1e-3)
+        assert forecasts == pytest.approx([2.0 * (cutoff + h) for h in range(3)], abs=3.0)  # levels, not differences
+
+
+def test_backtest_takes_an_auto_checkpoint(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data, model = _wave_csv(tmp_path), tmp_path / "auto.safetensors"
+    assert main(["train", str(data), "--steps", "5", "--quiet", "--out", str(model)]) == 0
+    out = tmp_path / "b.csv"
+    assert main(["backtest", str(model), str(data), "--horizon", "4", "--start", "0.8", "--out", str(out)]) == 0
+    assert "relative" in capsys.readouterr().out
+    rows = _backtest_rows(out)
+    expected = sf.AutoForecaster.load(model).backtest(sf.load_series(data), 4, start=96)
+    assert [int(r["cutoff"]) for r in rows[::4]] == expected.cutoffs.tolist()
+    assert [float(r["forecast"]) for r in rows] == pytest.approx(expected.forecasts.numpy().ravel(), rel=1e-5)
+    assert [float(r["target"]) for r in rows] == pytest.approx(expected.targets.numpy().ravel(), rel=1e-5)
+    # the wave's choice looks back over a season of differences: a first cutoff at row 1 is too early for it
+    before = {path: path.read_bytes() for path in tmp_path.iterdir()}
+    assert main(["backtest", str(model), str(data), "--horizon", "4", "--start", "1", "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1, err
+    assert "--start must be an integer >= " in err
+    assert {path: path.read_bytes() for path in tmp_path.iterdir()} == before
+
+
+def test_backtest_of_several_columns_names_each_pair(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = tmp_path / "two.csv"
+    data.write_text("a,b\n" + "".join(f"{np.sin(i / 3):.4f},{np.cos(i / 5):.4f}\n" for i in range(80)))
+    checkpoint = tmp_path / "m.safetensors"
+    sf.save(checkpoint, sf.ConvForecaster(2, 2, channels=4, head_hidden=4, seed=0), metadata={"columns": ["a", "b"]})
+    assert main(["backtest", str(checkpoint), str(data), "--horizon", "2", "--start", "76"]) == 0
+    rows = list(csv.reader(capsys.readouterr().out.splitlines()))
+    assert rows[0] == ["cutoff", "step", "time", "a_target", "a_forecast", "b_target", "b_forecast"]
+    model = sf.load(checkpoint).model
+    expected = sf.backtest(model, sf.load_series(data), 2, start=76)
+    got = np.array([[float(v) for v in row[3:]] for row in rows[1:]])
+    np.testing.assert_allclose(got[:, 1::2], expected.forecasts.reshape(-1, 2).numpy(), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(got[:, 0::2], expected.targets.reshape(-1, 2).numpy(), rtol=1e-4, atol=1e-5)
+    assert main(["backtest", str(checkpoint), str(data), "--column", "a", "--horizon", "2", "--start", "70"]) == 2
+    assert "the model reads 2 column(s)" in capsys.readouterr().err

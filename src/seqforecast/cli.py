@@ -1,4 +1,4 @@
-"""The ``seqforecast`` command: demo, train, forecast, evaluate, shapes.
+"""The ``seqforecast`` command: demo, train, forecast, evaluate, backtest, shapes.
 
 Bad input (a missing file, an unknown column, a non-numeric cell, a file
 that is not a checkpoint, a non-positive size, an output path that names an
@@ -24,6 +24,7 @@ import numpy as np
 from seqforecast import inference
 from seqforecast._version import __version__
 from seqforecast.auto import AutoForecaster
+from seqforecast.backtest import Backtest
 from seqforecast.checkpoint import Checkpoint
 from seqforecast.checkpoint import load as load_checkpoint
 from seqforecast.data import ArrayStream
@@ -71,6 +72,16 @@ def _positive_int(text: str) -> int:
 
 def _non_negative_int(text: str) -> int:
     return _parsed(int, text, "an integer >= 0", lambda v: v >= 0)
+
+
+def _start(text: str) -> int | float:
+    """``--start``: a row (an integer >= 1) or a fraction of the rows (a number in (0, 1))."""
+    expected = "a row >= 1 or a fraction of the rows in (0, 1)"
+    try:
+        row = int(text)
+    except ValueError:
+        return _parsed(float, text, expected, lambda v: 0.0 < v < 1.0)
+    return _parsed(int, str(row), expected, lambda v: v >= 1)
 
 
 def _fraction(text: str) -> float:
@@ -268,6 +279,42 @@ def _to_model_space(checkpoint: Checkpoint, series: np.ndarray) -> np.ndarray:
 def _from_model_space(checkpoint: Checkpoint, values: np.ndarray) -> np.ndarray:
     """Undo the scaling of model outputs (differences stay differences)."""
     return values if checkpoint.scaler is None else checkpoint.scaler.inverse_transform(values)
+
+
+def _levels(checkpoint: Checkpoint, future: np.ndarray, last: np.ndarray) -> np.ndarray:
+    """A closed-loop forecast ``(horizon, features)`` from model space into the data's units.
+
+    ``last`` ``(features,)`` is the data's value before the forecast, where a
+    differenced model's forecast differences are integrated from.
+    """
+    predicted = _from_model_space(checkpoint, future)
+    if checkpoint.differencer is not None:
+        predicted = checkpoint.differencer.integrate(predicted, start=last)
+    return predicted
+
+
+def _output_paths(args: argparse.Namespace, what: str) -> tuple[Path | None, Path | None]:
+    """``--out`` (``what``) and ``--plot``, checked before any work is done: neither may name an input."""
+    inputs = [_readable(args.model, "the model"), _readable(args.data, "the data")]
+    out = None if args.out is None else _output_file(args.out, what, inputs=inputs)
+    plot = None
+    if args.plot is not None:
+        _need_matplotlib("--plot")
+        written = [*inputs, *([] if args.out is None else [args.out])]
+        plot = _output_file(args.plot, "the plot", inputs=written, formats=_plot_formats())
+    return out, plot
+
+
+def _deliver(text: str, out: Path | None, wrote: str, figure: Any, plot: Path | None) -> None:
+    """Write the CSV ``text`` to ``out`` (saying ``wrote``) or print it; save ``figure`` to ``plot``."""
+    if out is not None:
+        out.write_text(text)
+        print(f"wrote {wrote} to {out}")
+    else:
+        print(text, end="")
+    if figure is not None and plot is not None:
+        figure.savefig(plot, dpi=110)
+        print(f"wrote {plot}", file=sys.stderr if out is None else sys.stdout)
 
 
 # -- commands ----------------------------------------------------------------------------
@@ -495,13 +542,7 @@ def _one_step_scores(checkpoint: Checkpoint, series: np.ndarray, prime_steps: in
 
 
 def _forecast(args: argparse.Namespace) -> int:
-    inputs = [_readable(args.model, "the model"), _readable(args.data, "the data")]
-    out = None if args.out is None else _output_file(args.out, "the forecast", inputs=inputs)
-    plot = None
-    if args.plot is not None:
-        _need_matplotlib("--plot")
-        written = [*inputs, *([] if args.out is None else [args.out])]
-        plot = _output_file(args.plot, "the plot", inputs=written, formats=_plot_formats())
+    out, plot = _output_paths(args, "the forecast")
     checkpoint = _load_checkpoint(args.model)
     table = _table_for(checkpoint, args)
     series = table.values
@@ -512,9 +553,7 @@ def _forecast(args: argparse.Namespace) -> int:
     else:
         values = _to_model_space(checkpoint, series)
         future = inference.forecast(checkpoint.model, values, args.horizon)  # (horizon, features)
-        predicted = _from_model_space(checkpoint, future.double().numpy())
-        if checkpoint.differencer is not None:
-            predicted = checkpoint.differencer.integrate(predicted, start=series[-1])
+        predicted = _levels(checkpoint, future.double().numpy(), series[-1])
     columns = [str(c) for c in checkpoint.metadata.get("columns") or [f"value{i}" for i in range(series.shape[1])]]
     text = io.StringIO()
     writer = csv.writer(text, lineterminator="\n")
@@ -534,14 +573,7 @@ def _forecast(args: argparse.Namespace) -> int:
             ylabel=table.columns[0],
             title=f"{args.horizon}-step forecast",
         )
-    if out is not None:
-        out.write_text(text.getvalue())
-        print(f"wrote {args.horizon} forecast steps to {out}")
-    else:
-        print(text.getvalue(), end="")
-    if figure is not None and plot is not None:
-        figure.savefig(plot, dpi=110)
-        print(f"wrote {plot}", file=sys.stderr if out is None else sys.stdout)
+    _deliver(text.getvalue(), out, f"{args.horizon} forecast steps", figure, plot)
     return 0
 
 
@@ -561,6 +593,122 @@ def _evaluate(args: argparse.Namespace) -> int:
         print(f"{name:<8}{scores[name]:>12.4g}{scores['naive_' + name]:>12.4g}")
     skill = 1 - scores["mse"] / scores["naive_mse"] if scores["naive_mse"] > 0 else float("nan")
     print(f"skill (1 - MSE / naive MSE): {skill:.1%}")
+    return 0
+
+
+def _first_cutoff_for(args: argparse.Namespace, rows: int, earliest: int) -> int:
+    """``--start`` as the row of the first forecast point: ``earliest`` rows before it, ``--horizon`` rows after."""
+    from seqforecast.backtest import _first_cutoff
+
+    latest = rows - args.horizon
+    if latest < earliest:
+        msg = (
+            f"{args.data}: --horizon {args.horizon} leaves no cutoff: it needs at least "
+            f"{earliest + args.horizon} rows ({earliest} before the cutoff), got {rows}"
+        )
+        raise UsageError(msg)
+    try:
+        first = _first_cutoff(args.start, rows, args.horizon)  # a fraction becomes a row, as backtest() counts it
+    except ValueError:
+        first = -1
+    if not earliest <= first <= latest:
+        at = f" (row {first})" if isinstance(args.start, float) and first >= 0 else ""
+        msg = (
+            f"--start must leave at least {earliest} row(s) before the first cutoff and --horizon {args.horizon} "
+            f"after it: a row in [{earliest}, {latest}] of the {rows} in {args.data}, or a fraction in (0, 1) "
+            f"that lands there, got {args.start}{at}"
+        )
+        raise UsageError(msg)
+    return first
+
+
+def _explicit_backtest(checkpoint: Checkpoint, series: np.ndarray, horizon: int, first: int, stride: int) -> Backtest:
+    """:func:`~seqforecast.backtest` in model space, its forecasts mapped back to the data's units."""
+    import torch
+
+    from seqforecast.backtest import backtest
+
+    shift = 0 if checkpoint.differencer is None else 1  # difference i is series[i + 1] - series[i]
+    result = backtest(
+        checkpoint.model, _to_model_space(checkpoint, series), horizon, start=first - shift, stride=stride
+    )
+    cutoffs = result.cutoffs.numpy() + shift  # rows of the data
+    ahead = result.forecasts.double().numpy()  # (K, H, F) in model space
+    forecasts = np.stack([_levels(checkpoint, f, series[c - 1]) for f, c in zip(ahead, cutoffs, strict=True)])
+    seen = series[:first]
+    scale = np.abs(np.diff(seen, axis=0)).mean(0) if first > 1 else np.full(series.shape[1], np.nan)
+    return Backtest(
+        forecasts=torch.from_numpy(forecasts),
+        targets=torch.from_numpy(series[cutoffs[:, None] + np.arange(horizon)]),
+        cutoffs=torch.from_numpy(cutoffs.astype(np.int64)),
+        last=torch.from_numpy(series[cutoffs - 1]),
+        scale=torch.from_numpy(scale),
+    )
+
+
+_FLAGS = {"`start`": "--start", "`horizon`": "--horizon", "`stride`": "--stride"}
+
+
+def _backtest_csv(table: CsvSeries, result: Backtest) -> str:
+    """The long table: one row per cutoff and step, the target and the forecast of each column."""
+    columns = ["target", "forecast"]
+    if len(table.columns) > 1:
+        columns = [f"{name}_{kind}" for name in table.columns for kind in columns]
+    text = io.StringIO()
+    writer = csv.writer(text, lineterminator="\n")
+    writer.writerow(["cutoff", "step", "time", *columns])
+    targets, forecasts = result.targets.numpy(), result.forecasts.numpy()
+    for k, cutoff in enumerate(result.cutoffs.tolist()):
+        for h in range(targets.shape[1]):
+            row = cutoff + h
+            pairs = (f"{v:.6g}" for pair in zip(targets[k, h], forecasts[k, h], strict=True) for v in pair)
+            writer.writerow([cutoff, h + 1, row if table.time is None else table.time[row], *pairs])
+    return text.getvalue()
+
+
+def _backtest(args: argparse.Namespace) -> int:
+    out, plot = _output_paths(args, "the backtest")
+    checkpoint = _load_checkpoint(args.model)
+    table = _table_for(checkpoint, args)
+    series = table.values
+    auto = "auto" in checkpoint.metadata  # written by train --model auto
+    first = _first_cutoff_for(args, len(series), 2 if checkpoint.differencer is not None and not auto else 1)
+    if auto:
+        try:
+            result = AutoForecaster.load(args.model).backtest(series, args.horizon, start=first, stride=args.stride)
+        except ValueError as error:  # a start too early for its transform, say
+            message = str(error)
+            for name, flag in _FLAGS.items():
+                message = message.replace(name, flag)
+            raise UsageError(message) from None
+    else:
+        result = _explicit_backtest(checkpoint, series, args.horizon, first, args.stride)
+    metrics = {name: value.numpy() for name, value in result.metrics().items()}
+    cutoffs = result.cutoffs.tolist()
+    every = f", every {args.stride}" if len(cutoffs) > 1 else ""
+    summary = [
+        f"backtest: {len(cutoffs)} forecast(s) of {args.horizon} steps, from rows {cutoffs[0]} to {cutoffs[-1]}{every}",
+        f"{'step':<6}{'MSE':>12}{'naive MSE':>12}{'relative':>10}",
+        *(
+            f"{h + 1:<6}{metrics['mse'][h]:>12.4g}{metrics['naive_mse'][h]:>12.4g}{metrics['relative_mse'][h]:>10.3f}"
+            for h in range(args.horizon)
+        ),
+    ]
+    mse, naive = float(metrics["mse"].mean()), float(metrics["naive_mse"].mean())
+    summary.append(f"{'all':<6}{mse:>12.4g}{naive:>12.4g}{mse / naive if naive > 0 else math.nan:>10.3f}")
+    summary.append("relative = MSE / naive MSE (below 1 beats repeating the last value before the cutoff)")
+    figure = None
+    if plot is not None:
+        from seqforecast.plotting import plot_backtest
+
+        name = f" ({table.columns[0]})" if len(table.columns) == 1 else ""
+        title = f"Backtest: {len(cutoffs)} forecast(s) of {args.horizon} steps"
+        figure = plot_backtest(metrics, title=title, ylabel=f"MSE{name}")
+    print("\n".join(summary), file=sys.stderr if out is None else sys.stdout)
+    rows = len(cutoffs) * args.horizon
+    _deliver(
+        _backtest_csv(table, result), out, f"{rows} rows ({len(cutoffs)} cutoffs x {args.horizon} steps)", figure, plot
+    )
     return 0
 
 
@@ -659,6 +807,29 @@ def _build_parser() -> argparse.ArgumentParser:
     _add_csv_options(evaluate, remembered=True)
     evaluate.add_argument("--prime-steps", type=_non_negative_int, default=0, help="points used only to build memory")
     evaluate.set_defaults(run=_evaluate)
+
+    backtest = commands.add_parser(
+        "backtest",
+        help="forecast from every cutoff of a series and score each step ahead against naive",
+        description="Forecast --horizon steps from every cutoff of a CSV series (each from the rows before it, "
+        "in one stateful pass), write the forecasts beside what happened and score each step ahead against "
+        "the naive forecast.",
+    )
+    backtest.add_argument("model", help="checkpoint written by 'seqforecast train'")
+    backtest.add_argument("data", help="CSV file")
+    backtest.add_argument("--column", type=_column, help="column name or index (default: the one trained on)")
+    _add_csv_options(backtest, remembered=True)
+    backtest.add_argument("--horizon", type=_positive_int, required=True, help="steps forecast from each cutoff")
+    backtest.add_argument(
+        "--start",
+        type=_start,
+        required=True,
+        help="the first cutoff: a row (the first forecast point) or a fraction of the rows (0.8: the last 20%%)",
+    )
+    backtest.add_argument("--stride", type=_positive_int, default=1, help="rows between cutoffs (default 1)")
+    backtest.add_argument("--out", help="write the forecasts and targets to this CSV file (default: print them)")
+    backtest.add_argument("--plot", help="write a plot of the error per step ahead beside the naive forecast's")
+    backtest.set_defaults(run=_backtest)
 
     shapes = commands.add_parser(
         "shapes",
