@@ -810,7 +810,7 @@ def _build_parser() -> argparse.ArgumentParser:
 
     backtest = commands.add_parser(
         "backtest",
-        help="forecast from every cutoff of a series and score each step ahead against naive",
+        help="forecast from every cutoff and score each step against naive",
         description="Forecast --horizon steps from every cutoff of a CSV series (each from the rows before it, "
         "in one stateful pass), write the forecasts beside what happened and score each step ahead against "
         "the naive forecast.",
