@@ -102,6 +102,8 @@ def environment(mode: str) -> dict[str, Any]:
 
 
 def _ratio(value: float) -> str:
+    if math.isnan(value):  # a row with no figure (a peer that is not installed)
+        return "—"
     if value == float("inf"):
         return "inf"
     if value >= 100:

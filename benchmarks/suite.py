@@ -13,13 +13,13 @@ from typing import TypeVar
 
 import torch
 
-from benchmarks import accuracy, inference, startup, step_time
+from benchmarks import accuracy, backtest, inference, startup, step_time
 from benchmarks.report import Pending, Row, environment, to_markdown, write
 from benchmarks.timing import round_robin
 
 __all__ = ["GROUPS", "Rounds", "Settings", "main", "run"]
 
-GROUPS = ("step", "accuracy", "import", "forecast", "streaming")
+GROUPS = ("step", "accuracy", "import", "forecast", "streaming", "backtest")
 RESULTS = Path(__file__).resolve().parent / "results"
 T = TypeVar("T")
 
@@ -39,6 +39,9 @@ class Settings:
     horizons: tuple[int, ...] = (256, 1024)
     streaming_repeats: int = 15
     streaming_calls: int = 400
+    backtest_repeats: int = 5  # the loop side takes about 10 s a repeat
+    backtest_cutoffs: int = backtest.CUTOFFS
+    backtest_scaling: tuple[int, int] = backtest.SCALING
 
 
 FULL = Settings()
@@ -51,6 +54,9 @@ QUICK = Settings(
     forecast_repeats=3,
     streaming_repeats=3,
     streaming_calls=100,
+    backtest_repeats=2,
+    backtest_cutoffs=48,
+    backtest_scaling=(100, 1_000),
 )
 
 
@@ -102,6 +108,15 @@ def _jobs(settings: Settings, device: torch.device, groups: Sequence[str]) -> li
             for name in inference.MODELS
         ]
         jobs.append(Rounds(streams, s.streaming_repeats))
+    if "backtest" in groups:
+        backtests: list[Callable[[], Pending]] = [
+            functools.partial(backtest.prepare_speedup, name, device, cutoffs=s.backtest_cutoffs)
+            for name in backtest.MODELS
+        ]
+        backtests.append(functools.partial(backtest.prepare_scaling, device, counts=s.backtest_scaling))
+        jobs.append(Rounds(backtests, s.backtest_repeats))
+        if device.type == "cpu":  # darts, when installed: the peer, on the CPU
+            jobs.append(lambda: backtest.darts_row(device, cutoffs=s.backtest_cutoffs, repeats=s.backtest_repeats))
     return jobs
 
 

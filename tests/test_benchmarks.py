@@ -11,7 +11,7 @@ import pytest
 import torch
 
 import seqforecast as sf
-from benchmarks import suite
+from benchmarks import backtest, suite
 from benchmarks.baselines import NotebookLoop, hand_network, hand_train, notebook_primed_mse, prebuilt_windows
 from benchmarks.report import Pending, Row, environment, write
 from benchmarks.timing import Paired, interleaved, round_robin, summarize
@@ -96,11 +96,15 @@ def test_a_tiny_run_writes_a_table_and_strict_json(tmp_path: Path) -> None:
         horizons=(3,),
         streaming_repeats=1,
         streaming_calls=3,
+        backtest_repeats=1,
+        backtest_cutoffs=3,
+        backtest_scaling=(2, 4),
     )
     groups = [g for g in suite.GROUPS if g != "import"]  # import time needs fresh interpreters: slow
     rows = suite.run(tiny, [torch.device("cpu")], groups, verbose=False)
-    assert {row.group for row in rows} == {"training step", "time to accuracy", "forecast", "streaming"}
-    assert all(math.isfinite(row.stats.median) for row in rows if row.group != "time to accuracy")
+    assert {row.group for row in rows} == {"training step", "time to accuracy", "forecast", "streaming", "backtest"}
+    timed = [row for row in rows if row.group != "time to accuracy" and not row.name.startswith("darts")]
+    assert all(math.isfinite(row.stats.median) for row in timed)
     json_path, md_path = write(rows, environment("test"), {}, tmp_path / "out")
     data = json.loads(json_path.read_text(encoding="utf-8"), parse_constant=pytest.fail)
     assert len(data["rows"]) == len(rows)
@@ -173,3 +177,37 @@ def test_a_comparison_that_fails_to_set_up_or_to_run_is_reported(monkeypatch: py
     rows = suite.run(suite.QUICK, [torch.device("cpu")], [], verbose=False, failures=failures)
     assert [(r.name, r.stats.median, r.stats.n) for r in rows] == [("fine", 2.0, 3)]
     assert failures == ["cpu: no_setup: RuntimeError: no such kernel", "cpu: no_run: RuntimeError: device lost"]
+
+
+@pytest.mark.parametrize("name", sorted(backtest.MODELS))
+def test_backtest_rows_compare_two_ways_of_making_the_same_forecasts(name: str) -> None:
+    model = backtest.MODELS[name]().eval()
+    series = backtest.make_series(60, torch.device("cpu"))
+    one_pass = backtest.one_pass(model, series, 5, 40)
+    loop = backtest.per_cutoff_loop(model, series, 5, 40)
+    assert one_pass.shape == (60 - 5 + 1 - 40, 5, 1)
+    torch.testing.assert_close(one_pass, loop, rtol=1e-4, atol=1e-5)
+    torch.testing.assert_close(backtest.make_series(60, torch.device("cpu")), series)  # seeded: the same every run
+
+
+def test_the_backtest_group_runs_quick_with_targets_only_at_full_size(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(backtest, "darts_available", lambda: False)
+    assert suite.main(["--only", "backtest", "--quick", "--out", str(tmp_path / "quick")]) == 0
+    data = json.loads((tmp_path / "quick.json").read_text(encoding="utf-8"), parse_constant=pytest.fail)
+    rows = {row["name"]: row for row in data["rows"]}
+    assert len(rows) == len(backtest.MODELS) + 2  # a speed-up row a model, scaling, darts
+    assert all(row["group"] == "backtest" for row in rows.values())
+    (darts,) = (row for name, row in rows.items() if name.startswith("darts"))
+    assert (darts["context"], darts["stats"]["n"], darts["stats"]["median"]) == (
+        "skipped: darts not installed",
+        0,
+        None,
+    )
+    timed = [row for row in rows.values() if row is not darts]
+    assert all(row["stats"]["median"] > 0 and row["stats"]["n"] == suite.QUICK.backtest_repeats for row in timed)
+    assert all(row["target"] is None for row in rows.values())  # fewer cutoffs than the targets are for
+    assert "| — |" in capsys.readouterr().out
+    assert suite.FULL.backtest_cutoffs == backtest.CUTOFFS == 446
+    assert suite.FULL.backtest_scaling == backtest.SCALING
