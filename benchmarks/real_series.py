@@ -268,10 +268,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.exit(2, f"{parser.prog}: error: needs the bench extra: pip install -e '.[bench]' ({error})\n")
     if args.out is not None and not args.out.is_dir():
         parser.exit(2, f"{parser.prog}: error: --out {str(args.out)!r} is not a folder\n")
+    previous = torch.get_num_threads()
     torch.set_num_threads(1)
-    all_results = {}
-    for name in args.only or list(SERIES):
-        all_results[name] = evaluate_series(load_series(name), seed=args.seed, methods=args.methods)
+    try:
+        all_results = {
+            name: evaluate_series(load_series(name), seed=args.seed, methods=args.methods)
+            for name in args.only or list(SERIES)
+        }
+    finally:
+        torch.set_num_threads(previous)
     text = report(all_results, args.methods)
     print(text)
     if args.out is not None:

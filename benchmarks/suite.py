@@ -260,8 +260,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.threads < 0:
         parser.error(f"--threads must be 0 (torch's choice) or more, got {args.threads}")
+    previous = torch.get_num_threads()
     if args.threads > 0:
         torch.set_num_threads(args.threads)
+    try:
+        return _run_and_report(args, parser)
+    finally:
+        torch.set_num_threads(previous)  # called as a function (tests), the caller's setting comes back
+
+
+def _run_and_report(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     mode = "quick" if args.quick else "full"
     settings = QUICK if args.quick else FULL
     devices = _devices(args.device, parser)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 
 import pytest
 import torch
@@ -36,3 +37,13 @@ def device(request: pytest.FixtureRequest) -> torch.device:
 def _seed() -> None:
     """Make every test deterministic, whatever ran before it."""
     torch.manual_seed(0)
+
+
+@pytest.fixture(autouse=True)
+def _threads_unchanged() -> Iterator[None]:
+    """No test (and nothing it calls) leaves torch's thread count changed: results depend on it."""
+    before = torch.get_num_threads()
+    yield
+    after = torch.get_num_threads()
+    torch.set_num_threads(before)
+    assert after == before, f"torch's thread count changed from {before} to {after}"

@@ -41,8 +41,8 @@ from seqforecast.transforms import Differencer, Scaler
 
 __all__ = [
     "ArrayStream",
-    "Backtest",
     "AutoForecaster",
+    "Backtest",
     "BaseForecaster",
     "Callback",
     "Checkpoint",
