@@ -21,7 +21,7 @@ from torch import Tensor, nn
 from seqforecast._checks import check_float, check_int, describe
 from seqforecast.base import Forecaster, State
 from seqforecast.data import ArrayStream
-from seqforecast.inference import _as_batch, _inference
+from seqforecast.inference import _as_batch, _check_feeds_back, _inference
 from seqforecast.models import RecurrentForecaster
 from seqforecast.training import Trainer, TrainerConfig
 
@@ -148,12 +148,7 @@ def backtest(
     horizon = check_int("horizon", horizon)
     stride = check_int("stride", stride)
     chunk_size = check_int("chunk_size", chunk_size)
-    if model.output_size != model.input_size:
-        msg = (
-            f"`model` must have output_size == input_size to feed its forecasts back, "
-            f"got output_size={model.output_size}, input_size={model.input_size}"
-        )
-        raise ValueError(msg)
+    _check_feeds_back(model)
     given: object = refit
     if given is not None and not isinstance(given, Refit):
         msg = f"`refit` must be a seqforecast.Refit or None, got {describe(given)}"

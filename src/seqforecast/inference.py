@@ -104,6 +104,16 @@ def _as_batch(name: str, model: Forecaster, sequence: object) -> tuple[Tensor, b
     return tensor, unbatched
 
 
+def _check_feeds_back(model: Forecaster) -> None:
+    """A closed loop feeds each forecast back as the next input: the sizes must agree."""
+    if model.output_size != model.input_size:
+        msg = (
+            f"`model` must have output_size == input_size to feed its forecasts back, "
+            f"got output_size={model.output_size}, input_size={model.input_size}"
+        )
+        raise ValueError(msg)
+
+
 def _unbatch(model: Forecaster, tensor: Tensor, unbatched: bool) -> Tensor:
     if not unbatched:
         return tensor
@@ -201,12 +211,7 @@ def forecast(model: Forecaster, history: object, horizon: int, state: State = No
         torch.Size([2, 5, 1])
     """
     horizon = check_int("horizon", horizon)
-    if model.output_size != model.input_size:
-        msg = (
-            f"`model` must have output_size == input_size to feed its forecasts back, "
-            f"got output_size={model.output_size}, input_size={model.input_size}"
-        )
-        raise ValueError(msg)
+    _check_feeds_back(model)
     time_dim = 1 if model.batch_first else 0
     with _inference(model):
         x, unbatched = _as_batch("history", model, history)
