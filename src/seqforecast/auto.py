@@ -34,6 +34,7 @@ from torch import Tensor, nn
 
 from seqforecast._checks import check_choice, check_float, check_int, describe
 from seqforecast.backtest import Backtest, backtest
+from seqforecast.base import state_tensors
 from seqforecast.checkpoint import load, save
 from seqforecast.data import ArrayStream
 from seqforecast.inference import forecast, predict
@@ -180,7 +181,7 @@ def _linear(weight: np.ndarray, bias: np.ndarray, lags: int) -> FeedForwardForec
 def _state_to_json(state: State) -> Any:
     if state is None:
         return None
-    tensors = (state,) if isinstance(state, Tensor) else state
+    tensors = state_tensors(state)
     return {
         "tuple": not isinstance(state, Tensor),
         "tensors": [{"shape": list(t.shape), "values": t.detach().cpu().reshape(-1).tolist()} for t in tensors],

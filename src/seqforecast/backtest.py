@@ -19,7 +19,7 @@ import torch
 from torch import Tensor, nn
 
 from seqforecast._checks import check_float, check_int, describe
-from seqforecast.base import Forecaster, State
+from seqforecast.base import Forecaster, State, state_like, state_tensors
 from seqforecast.data import ArrayStream
 from seqforecast.inference import _as_batch, _check_feeds_back, _inference
 from seqforecast.models import RecurrentForecaster
@@ -278,17 +278,11 @@ def _first_cutoff(start: object, length: int, horizon: int) -> int:
 
 def _lane_dims(model: Forecaster, device: torch.device, dtype: torch.dtype) -> tuple[int, ...]:
     """The lane (batch) dimension of each state tensor, found from the model's fresh states."""
-    one, two = _tensors(model.init_state(1, device, dtype)), _tensors(model.init_state(2, device, dtype))
+    one, two = state_tensors(model.init_state(1, device, dtype)), state_tensors(model.init_state(2, device, dtype))
     return tuple(
         next(d for d, (a, b) in enumerate(zip(s.shape, t.shape, strict=True)) if a != b)
         for s, t in zip(one, two, strict=True)
     )
-
-
-def _tensors(state: State) -> tuple[Tensor, ...]:
-    if state is None:
-        return ()
-    return (state,) if isinstance(state, Tensor) else state
 
 
 def _states_at(model: Forecaster, x: Tensor, cutoffs: Sequence[int], state: State) -> tuple[Tensor, list[State]]:
@@ -298,7 +292,7 @@ def _states_at(model: Forecaster, x: Tensor, cutoffs: Sequence[int], state: Stat
     if context is not None:  # the state is the last `context` inputs: read it off the series, one call for all
         y, _ = model(x, state)
         batch = x.shape[1 - time_dim]
-        past = _tensors(model.init_state(batch, x.device, x.dtype) if state is None else state)[0]
+        past = state_tensors(model.init_state(batch, x.device, x.dtype) if state is None else state)[0]
         full = torch.cat((past.to(x.dtype), x), dim=time_dim)  # x[j] sits at full[context + j]
         states: list[State] = [full.narrow(time_dim, c, context) for c in cutoffs]  # x[c - context : c]
         lasts = torch.stack([y.select(time_dim, c - 1) for c in cutoffs])
@@ -322,11 +316,9 @@ def _closed_loops(model: Forecaster, lasts: Tensor, states: Sequence[State], hor
     count, batch, features = lasts.shape
     time_dim = 1 if model.batch_first else 0
     dims = _lane_dims(model, lasts.device, lasts.dtype)
-    per_tensor = zip(*(_tensors(s) for s in states), strict=True)  # for each state tensor, its K versions
+    per_tensor = zip(*(state_tensors(s) for s in states), strict=True)  # for each state tensor, its K versions
     joined = tuple(torch.cat(versions, dim=dim) for versions, dim in zip(per_tensor, dims, strict=True))
-    state: State = joined[0] if len(joined) == 1 else joined  # lanes ordered (cutoff, series)
-    if not joined:
-        state = None
+    state = state_like(states[0], joined)  # lanes ordered (cutoff, series)
     step = lasts.reshape(count * batch, 1, features)  # (K*B, 1, F)
     if not model.batch_first:
         step = step.transpose(0, 1)  # (1, K*B, F)

@@ -25,7 +25,16 @@ from torch import Tensor, nn
 
 from seqforecast._checks import check_int, describe, resolve_device
 
-__all__ = ["BaseForecaster", "Forecaster", "State", "check_forecaster", "detach_state", "seeded"]
+__all__ = [
+    "BaseForecaster",
+    "Forecaster",
+    "State",
+    "check_forecaster",
+    "detach_state",
+    "seeded",
+    "state_like",
+    "state_tensors",
+]
 
 State: TypeAlias = Tensor | tuple[Tensor, ...] | None
 """What a forecaster carries from one call to the next (``None`` = fresh start)."""
@@ -62,6 +71,32 @@ def detach_state(state: State) -> State:
     if isinstance(state, Tensor):
         return state.detach()
     return tuple(s.detach() for s in state)
+
+
+def state_tensors(state: State) -> tuple[Tensor, ...]:
+    """The tensors of ``state`` in order: none for ``None``, one for a tensor, each of a tuple.
+
+    Example:
+        >>> import torch
+        >>> len(state_tensors(None)), len(state_tensors(torch.zeros(1))), len(state_tensors((torch.zeros(1),) * 2))
+        (0, 1, 2)
+    """
+    if state is None:
+        return ()
+    return (state,) if isinstance(state, Tensor) else tuple(state)
+
+
+def state_like(template: State, tensors: tuple[Tensor, ...]) -> State:
+    """``tensors`` in the structure of ``template`` (the inverse of :func:`state_tensors`).
+
+    Example:
+        >>> import torch
+        >>> state_like(torch.zeros(1), (torch.ones(1),))
+        tensor([1.])
+    """
+    if template is None:
+        return None
+    return tensors[0] if isinstance(template, Tensor) else tensors
 
 
 def seeded(seed: int | None) -> contextlib.AbstractContextManager[object]:
@@ -277,7 +312,7 @@ class BaseForecaster(nn.Module):
             raise TypeError(msg)
         if state is None:
             return None
-        tensors = (state,) if isinstance(state, Tensor) else state
+        tensors = state_tensors(state)
         dim = self._lane_dim()
         batch = tensors[0].shape[dim]
         if reset.shape != (batch,):
@@ -286,8 +321,7 @@ class BaseForecaster(nn.Module):
         shape = [1] * tensors[0].dim()
         shape[dim] = batch
         mask = reset.to(tensors[0].device).view(shape)
-        blended = tuple(t.masked_fill(mask, 0) for t in tensors)
-        return blended[0] if isinstance(state, Tensor) else blended
+        return state_like(state, tuple(t.masked_fill(mask, 0) for t in tensors))
 
     def __call__(self, x: Tensor, state: State = None) -> tuple[Tensor, State]:
         return cast("tuple[Tensor, State]", super().__call__(x, state))

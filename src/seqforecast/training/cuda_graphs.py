@@ -20,7 +20,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from seqforecast.base import State
+from seqforecast.base import State, state_like, state_tensors
 
 __all__ = ["GraphedStep", "capture"]
 
@@ -36,18 +36,6 @@ def capture(body: Callable[[], tuple[Tensor, State]]) -> tuple[Any, tuple[Tensor
     with torch.cuda.graph(graph):
         outputs = body()
     return graph, outputs
-
-
-def _tensors(state: State) -> tuple[Tensor, ...]:
-    if state is None:
-        return ()
-    return (state,) if isinstance(state, Tensor) else tuple(state)
-
-
-def _like(template: State, tensors: tuple[Tensor, ...]) -> State:
-    if template is None:
-        return None
-    return tensors[0] if isinstance(template, Tensor) else tensors
 
 
 class GraphedStep:
@@ -106,20 +94,20 @@ class GraphedStep:
     def _capture(self, x: Tensor, y: Tensor, state: State) -> None:
         self._x, self._y = x.clone(), y.clone()  # static buffers, refilled before every replay
         start = self.zero_state(x.shape[self.batch_dim]) if state is None else state
-        self._state_in = tuple(t.clone() for t in _tensors(start))
+        self._state_in = tuple(t.clone() for t in state_tensors(start))
         self.graph, (self._loss, self._state_out) = capture(
-            lambda: self.step(self._x, self._y, _like(start, self._state_in))
+            lambda: self.step(self._x, self._y, state_like(start, self._state_in))
         )
 
     def _replay(self, x: Tensor, y: Tensor, state: State) -> tuple[Tensor, State]:
         self._x.copy_(x)
         self._y.copy_(y)
-        given = _tensors(state)
+        given = state_tensors(state)
         for buffer, value in zip(self._state_in, given or (None,) * len(self._state_in), strict=True):
             if value is None:
                 buffer.zero_()  # a fresh start
             else:
                 buffer.copy_(value)
         self.graph.replay()  # the captured kernels write into the same output tensors
-        outputs = tuple(t.clone() for t in _tensors(self._state_out))
-        return self._loss.clone(), _like(self._state_out, outputs)
+        outputs = tuple(t.clone() for t in state_tensors(self._state_out))
+        return self._loss.clone(), state_like(self._state_out, outputs)

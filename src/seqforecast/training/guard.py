@@ -27,7 +27,8 @@ class DivergenceGuard:
     Args:
         module: The model's module, whose weights are snapshotted.
         optimizer: Its optimizer, whose state is snapshotted with them.
-        history: Where the losses read back are appended.
+        history: Where the losses read back are appended (the trainer's
+            :attr:`~seqforecast.Trainer.history` is this object).
         distribution: Averages the losses over ranks before they are read.
         check_each_step: Check every loss before its optimizer step.
         on_restore: Called after weights were restored (a CUDA graph must
@@ -53,10 +54,9 @@ class DivergenceGuard:
         self._pending: list[Tensor] = []  # losses not yet read back from the device
         self._snapshot: _snapshot.Snapshot | None = None  # weights and optimizer state at the last log point
 
-    def begin(self, history: History) -> None:
+    def begin(self) -> None:
         """Start a ``fit``: snapshot the weights as they are now."""
-        self.history = history
-        self._snapshot = _snapshot.take(self.module, self.optimizer, history.steps, self._snapshot)
+        self._snapshot = _snapshot.take(self.module, self.optimizer, self.history.steps, self._snapshot)
 
     def check(self, loss: Tensor) -> None:
         """Before an optimizer step (CPU path): raise if ``loss`` is not finite, restoring what is needed.

@@ -149,7 +149,6 @@ class Trainer:
         device: The device the model and windows are on.
         state: The state carried out of the last window (detached; ``None``
             before the first step and with ``stateful=False``).
-        history: The cumulative :class:`History` of every ``fit`` call.
         should_stop: Set it to True (from a callback) to end ``fit`` after
             the current step.
         planned_steps: Steps the current (or last) ``fit`` call takes unless stopped.
@@ -197,7 +196,6 @@ class Trainer:
         self.loss_fn: LossFunction = loss if loss is not None else nn.MSELoss()
         self.callbacks: list[Callback] = [*callbacks, *([ProgressBar()] if progress else [])]
         self.state: State = None
-        self.history = History()
         self.should_stop = False
         self.val_every: int | None = None
         self.planned_steps = 0
@@ -209,7 +207,7 @@ class Trainer:
         self._guard = DivergenceGuard(
             self.module,
             self.optimizer,
-            self.history,
+            History(),
             self.distribution,
             check_each_step=self.device.type == "cpu" and not self.distribution.enabled,
             on_restore=self._forget_graph,
@@ -219,6 +217,11 @@ class Trainer:
     def is_main(self) -> bool:
         """True in the process that logs and writes checkpoints (always, in one process)."""
         return self.distribution.is_main
+
+    @property
+    def history(self) -> History:
+        """The cumulative :class:`History` of every ``fit`` call (kept by the divergence guard)."""
+        return self._guard.history
 
     @property
     def stream_position(self) -> int:
@@ -314,7 +317,7 @@ class Trainer:
     def _loop(self, windows: Iterator[Window], val_stream: Stream | None, interrupt: DeferredInterrupt) -> None:
         step = self._graphed or self._step
         log_every, distribution = self.config.log_every, self.distribution
-        self._guard.begin(self.history)
+        self._guard.begin()
         self.module.train()
         try:
             for window in windows:
@@ -442,8 +445,7 @@ class Trainer:
         for group in self.optimizer.param_groups:  # the saved run may have captured CUDA graphs, this one not
             if "capturable" in group:
                 group["capturable"] = self._graphed is not None
-        self.state, self.history, self._cursor = carried, history, cursor
-        self._guard.history = history
+        self.state, self._guard.history, self._cursor = carried, history, cursor
         self._forget_graph()
 
     def save_checkpoint(self, path: str | os.PathLike[str], **kwargs: Any) -> None:
