@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import importlib.util
 import io
 import math
 import sys
@@ -22,6 +21,21 @@ from typing import Any, Literal, TypeVar, cast
 import numpy as np
 
 from seqforecast import inference
+from seqforecast._cli_files import (
+    UsageError,
+    check_readable,
+    check_writable,
+    deliver,
+    from_model_space,
+    integrate_levels,
+    need_matplotlib,
+    open_checkpoint,
+    output_file,
+    output_paths,
+    read_table,
+    table_for,
+    to_model_space,
+)
 from seqforecast._version import __version__
 from seqforecast.auto import AutoForecaster
 from seqforecast.backtest import Backtest
@@ -29,7 +43,7 @@ from seqforecast.checkpoint import Checkpoint
 from seqforecast.checkpoint import load as load_checkpoint
 from seqforecast.data import ArrayStream
 from seqforecast.models import ConvForecaster, FeedForwardForecaster, RecurrentForecaster
-from seqforecast.series import FILLS, CsvSeries, read_csv
+from seqforecast.series import FILLS, CsvSeries
 from seqforecast.training import Trainer
 from seqforecast.transforms import Differencer, Scaler
 
@@ -40,10 +54,6 @@ EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells expect of a command stopped by
 _Number = TypeVar("_Number", int, float)
 MODELS = ("rnn", "lstm", "gru", "mlp", "conv")
 MIN_AUTO_ROWS = 12  # what AutoForecaster.fit needs
-
-
-class UsageError(Exception):
-    """A problem with the user's input, reported in one line."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -138,72 +148,6 @@ def _add_model_options(parser: argparse.ArgumentParser, *, model: str, layers: i
     parser.add_argument("--window", type=_positive_int, default=8, help="inputs the mlp sees (default 8)")
 
 
-def _same_file(a: Path, b: Path) -> bool:
-    """Whether ``a`` and ``b`` name one file (through links, ``..`` or another spelling)."""
-    try:
-        if a.exists() and b.exists():
-            return a.samefile(b)
-    except OSError:
-        return False
-    return a.resolve() == b.resolve()
-
-
-def _readable(text: str, what: str) -> str:
-    """``text`` if it names a regular file: a folder, a device or a pipe is refused before it is read."""
-    path = Path(text)
-    if not path.exists():
-        msg = f"cannot read {what} {text!r}: no such file"
-        raise UsageError(msg)
-    if not path.is_file():
-        kind = "a folder" if path.is_dir() else "not a regular file"
-        msg = f"cannot read {what} {text!r}: it is {kind}"
-        raise UsageError(msg)
-    return text
-
-
-def _writable(path: Path, what: str) -> Path:
-    if not path.parent.is_dir():
-        msg = f"cannot write {what} {str(path)!r}: the folder {str(path.parent)!r} does not exist"
-        raise UsageError(msg)
-    return path
-
-
-def _output_file(text: str, what: str, *, inputs: Sequence[str] = (), formats: Sequence[str] = ()) -> Path:
-    """``text`` as a path where ``what`` can be written without harm, checked before any work is done.
-
-    Its folder must exist; it must not be a folder, nor one of the ``inputs``
-    (writing would destroy them); with ``formats``, its suffix must be one
-    of them.
-    """
-    path = _writable(Path(text), what)
-    if path.is_dir():
-        msg = f"cannot write {what} {text!r}: it is a folder"
-        raise UsageError(msg)
-    for given in inputs:
-        if _same_file(path, Path(given)):
-            msg = f"cannot write {what} to {text!r}: it is the same file as {given!r}, which would be overwritten"
-            raise UsageError(msg)
-    suffix = path.suffix.lower().removeprefix(".")
-    if formats and suffix not in formats:
-        got = f"'.{suffix}'" if suffix else "no suffix"
-        msg = f"cannot write {what} {str(path)!r}: its suffix must be one of {', '.join('.' + f for f in formats)}, got {got}"
-        raise UsageError(msg)
-    return path
-
-
-def _plot_formats() -> list[str]:
-    """The file formats matplotlib can write, by suffix."""
-    from matplotlib.backend_bases import FigureCanvasBase
-
-    return sorted(FigureCanvasBase.get_supported_filetypes())
-
-
-def _need_matplotlib(option: str) -> None:
-    if importlib.util.find_spec("matplotlib") is None:
-        msg = f"{option} needs matplotlib: pip install 'seqforecast[plot]'"
-        raise UsageError(msg)
-
-
 def _add_threads_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--threads",
@@ -218,19 +162,6 @@ def _progress(args: argparse.Namespace) -> bool:
     return not args.quiet and sys.stderr.isatty()
 
 
-def _load_checkpoint(path: str) -> Checkpoint:
-    checkpoint = load_checkpoint(path)
-    if checkpoint.model.output_size != checkpoint.model.input_size:
-        msg = f"{path}: the model's output_size differs from its input_size, so it cannot forecast its own input"
-        raise UsageError(msg)
-    return checkpoint
-
-
-def _read(args: argparse.Namespace, column: str | int | None, time_column: str | int | None) -> CsvSeries:
-    """Read ``args.data`` with the CSV options; errors name the command-line flags."""
-    return read_csv(args.data, column, sep=args.sep, time_column=time_column, fill=args.fill, _flags=True)
-
-
 def _add_csv_options(parser: argparse.ArgumentParser, *, remembered: bool) -> None:
     default = " (default: the one trained on)" if remembered else ""
     parser.add_argument("--sep", help="the CSV delimiter, one character (default: detected)")
@@ -242,93 +173,18 @@ def _add_csv_options(parser: argparse.ArgumentParser, *, remembered: bool) -> No
     )
 
 
-def _series_for(checkpoint: Checkpoint, args: argparse.Namespace) -> np.ndarray:
-    return _table_for(checkpoint, args).values
-
-
-def _table_for(checkpoint: Checkpoint, args: argparse.Namespace) -> CsvSeries:
-    """The CSV's series for ``checkpoint``'s model (its column, its time column), checked against it."""
-    data, column = args.data, args.column
-    columns = checkpoint.metadata.get("columns")
-    if column is None and isinstance(columns, list) and len(columns) == 1:
-        column = columns[0]
-    time_column = args.time_column
-    if time_column is None and isinstance(checkpoint.metadata.get("time_column"), (str, int)):
-        time_column = checkpoint.metadata["time_column"]
-    table = _read(args, column, time_column)
-    series = table.values
-    if series.shape[1] != checkpoint.model.input_size:
-        msg = f"{data}: the model reads {checkpoint.model.input_size} column(s), got {series.shape[1]}; choose one with --column"
-        raise UsageError(msg)
-    minimum = 3 if checkpoint.differencer is not None else 2
-    if series.shape[0] < minimum:
-        msg = f"{data}: need at least {minimum} rows, got {series.shape[0]}"
-        raise UsageError(msg)
-    return table
-
-
-def _to_model_space(checkpoint: Checkpoint, series: np.ndarray) -> np.ndarray:
-    values = series
-    if checkpoint.differencer is not None:
-        values = checkpoint.differencer.transform(values)
-    if checkpoint.scaler is not None:
-        values = checkpoint.scaler.transform(values)
-    return values
-
-
-def _from_model_space(checkpoint: Checkpoint, values: np.ndarray) -> np.ndarray:
-    """Undo the scaling of model outputs (differences stay differences)."""
-    return values if checkpoint.scaler is None else checkpoint.scaler.inverse_transform(values)
-
-
-def _levels(checkpoint: Checkpoint, future: np.ndarray, last: np.ndarray) -> np.ndarray:
-    """A closed-loop forecast ``(horizon, features)`` from model space into the data's units.
-
-    ``last`` ``(features,)`` is the data's value before the forecast, where a
-    differenced model's forecast differences are integrated from.
-    """
-    predicted = _from_model_space(checkpoint, future)
-    if checkpoint.differencer is not None:
-        predicted = checkpoint.differencer.integrate(predicted, start=last)
-    return predicted
-
-
-def _output_paths(args: argparse.Namespace, what: str) -> tuple[Path | None, Path | None]:
-    """``--out`` (``what``) and ``--plot``, checked before any work is done: neither may name an input."""
-    inputs = [_readable(args.model, "the model"), _readable(args.data, "the data")]
-    out = None if args.out is None else _output_file(args.out, what, inputs=inputs)
-    plot = None
-    if args.plot is not None:
-        _need_matplotlib("--plot")
-        written = [*inputs, *([] if args.out is None else [args.out])]
-        plot = _output_file(args.plot, "the plot", inputs=written, formats=_plot_formats())
-    return out, plot
-
-
-def _deliver(text: str, out: Path | None, wrote: str, figure: Any, plot: Path | None) -> None:
-    """Write the CSV ``text`` to ``out`` (saying ``wrote``) or print it; save ``figure`` to ``plot``."""
-    if out is not None:
-        out.write_text(text)
-        print(f"wrote {wrote} to {out}")
-    else:
-        print(text, end="")
-    if figure is not None and plot is not None:
-        figure.savefig(plot, dpi=110)
-        print(f"wrote {plot}", file=sys.stderr if out is None else sys.stdout)
-
-
 # -- commands ----------------------------------------------------------------------------
 def _demo(args: argparse.Namespace) -> int:
     from seqforecast.demo import format_table, run_demo
 
     out = None
     if args.out is not None:
-        _need_matplotlib("--out")
+        need_matplotlib("--out")
         out = Path(args.out)
         if out.exists() and not out.is_dir():
             msg = f"--out {str(out)!r} exists and is not a folder"
             raise UsageError(msg)
-        _writable(out, "the report folder")
+        check_writable(out, "the report folder")
     results = run_demo(
         args.steps, args.batch_size, device=args.device, seed=args.seed, threads=args.threads, progress=_progress(args)
     )
@@ -346,9 +202,9 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _train(args: argparse.Namespace) -> int:
-    _readable(args.data, "the data")
-    out = _output_file(args.out, "the model", inputs=[args.data])
-    table = _read(args, args.column, args.time_column)
+    check_readable(args.data, "the data")
+    out = output_file(args.out, "the model", inputs=[args.data])
+    table = read_table(args, args.column, args.time_column)
     series = table.values
     if args.column is None and series.shape[1] > 1:
         names = ", ".join(repr(c) for c in table.columns)
@@ -520,9 +376,9 @@ def _one_step_scores(checkpoint: Checkpoint, series: np.ndarray, prime_steps: in
 
     from seqforecast.metrics import _scores
 
-    values = _to_model_space(checkpoint, series)
+    values = to_model_space(checkpoint, series)
     predictions, _ = inference.predict(checkpoint.model, values[:-1])
-    predicted = _from_model_space(checkpoint, predictions.double().numpy())
+    predicted = from_model_space(checkpoint, predictions.double().numpy())
     if checkpoint.differencer is not None:
         base, target = series[1:-1], series[2:]  # a forecast difference is added to the last level
         predicted = base + predicted
@@ -542,18 +398,18 @@ def _one_step_scores(checkpoint: Checkpoint, series: np.ndarray, prime_steps: in
 
 
 def _forecast(args: argparse.Namespace) -> int:
-    out, plot = _output_paths(args, "the forecast")
-    checkpoint = _load_checkpoint(args.model)
-    table = _table_for(checkpoint, args)
+    out, plot = output_paths(args, "the forecast")
+    checkpoint = open_checkpoint(args.model)
+    table = table_for(checkpoint, args)
     series = table.values
     if "auto" in checkpoint.metadata:  # written by train --model auto
         est = AutoForecaster.load(args.model)
         est.predict(series)  # builds its state over the whole series
         predicted = est.forecast(args.horizon)
     else:
-        values = _to_model_space(checkpoint, series)
+        values = to_model_space(checkpoint, series)
         future = inference.forecast(checkpoint.model, values, args.horizon)  # (horizon, features)
-        predicted = _levels(checkpoint, future.double().numpy(), series[-1])
+        predicted = integrate_levels(checkpoint, future.double().numpy(), series[-1])
     columns = [str(c) for c in checkpoint.metadata.get("columns") or [f"value{i}" for i in range(series.shape[1])]]
     text = io.StringIO()
     writer = csv.writer(text, lineterminator="\n")
@@ -573,15 +429,15 @@ def _forecast(args: argparse.Namespace) -> int:
             ylabel=table.columns[0],
             title=f"{args.horizon}-step forecast",
         )
-    _deliver(text.getvalue(), out, f"{args.horizon} forecast steps", figure, plot)
+    deliver(text.getvalue(), out, f"{args.horizon} forecast steps", figure, plot)
     return 0
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    _readable(args.model, "the model")
-    _readable(args.data, "the data")
-    checkpoint = _load_checkpoint(args.model)
-    table = _table_for(checkpoint, args)
+    check_readable(args.model, "the model")
+    check_readable(args.data, "the data")
+    checkpoint = open_checkpoint(args.model)
+    table = table_for(checkpoint, args)
     series = table.values
     if "auto" in checkpoint.metadata:  # written by train --model auto
         scores = _auto_scores(AutoForecaster.load(args.model), series, args.prime_steps)
@@ -629,12 +485,10 @@ def _explicit_backtest(checkpoint: Checkpoint, series: np.ndarray, horizon: int,
     from seqforecast.backtest import backtest
 
     shift = 0 if checkpoint.differencer is None else 1  # difference i is series[i + 1] - series[i]
-    result = backtest(
-        checkpoint.model, _to_model_space(checkpoint, series), horizon, start=first - shift, stride=stride
-    )
+    result = backtest(checkpoint.model, to_model_space(checkpoint, series), horizon, start=first - shift, stride=stride)
     cutoffs = result.cutoffs.numpy() + shift  # rows of the data
     ahead = result.forecasts.double().numpy()  # (K, H, F) in model space
-    forecasts = np.stack([_levels(checkpoint, f, series[c - 1]) for f, c in zip(ahead, cutoffs, strict=True)])
+    forecasts = np.stack([integrate_levels(checkpoint, f, series[c - 1]) for f, c in zip(ahead, cutoffs, strict=True)])
     seen = series[:first]
     scale = np.abs(np.diff(seen, axis=0)).mean(0) if first > 1 else np.full(series.shape[1], np.nan)
     return Backtest(
@@ -667,9 +521,9 @@ def _backtest_csv(table: CsvSeries, result: Backtest) -> str:
 
 
 def _backtest(args: argparse.Namespace) -> int:
-    out, plot = _output_paths(args, "the backtest")
-    checkpoint = _load_checkpoint(args.model)
-    table = _table_for(checkpoint, args)
+    out, plot = output_paths(args, "the backtest")
+    checkpoint = open_checkpoint(args.model)
+    table = table_for(checkpoint, args)
     series = table.values
     auto = "auto" in checkpoint.metadata  # written by train --model auto
     first = _first_cutoff_for(args, len(series), 2 if checkpoint.differencer is not None and not auto else 1)
@@ -706,7 +560,7 @@ def _backtest(args: argparse.Namespace) -> int:
         figure = plot_backtest(metrics, title=title, ylabel=f"MSE{name}")
     print("\n".join(summary), file=sys.stderr if out is None else sys.stdout)
     rows = len(cutoffs) * args.horizon
-    _deliver(
+    deliver(
         _backtest_csv(table, result), out, f"{rows} rows ({len(cutoffs)} cutoffs x {args.horizon} steps)", figure, plot
     )
     return 0
