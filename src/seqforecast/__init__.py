@@ -4,40 +4,55 @@ Recurrent, feed-forward and causal convolutional forecasters that share one
 interface, ``forward(x, state) -> (y, state)``; a trainer that carries the
 state across windows (truncated back-propagation through time); and
 :func:`prime`, which builds a model's memory before it forecasts.
+
+The names below load on first use: ``import seqforecast`` itself imports
+neither torch nor NumPy, so a torch-free module such as the ONNX runtime can
+live in this package.
 """
 
-from seqforecast import metrics, plotting
+from __future__ import annotations
+
+import ast
+import functools
+import importlib
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
 from seqforecast._version import __version__
-from seqforecast.auto import AutoForecaster
-from seqforecast.backtest import Backtest, Refit, backtest
-from seqforecast.base import BaseForecaster, Forecaster, State, detach_state
-from seqforecast.checkpoint import Checkpoint, CheckpointError, load, save
-from seqforecast.data import ArrayStream, SineStream, Stream, Window
-from seqforecast.inference import StreamingForecaster, forecast, predict, prime
-from seqforecast.metrics import evaluate
-from seqforecast.models import (
-    ConvConfig,
-    ConvForecaster,
-    FeedForwardConfig,
-    FeedForwardForecaster,
-    RecurrentConfig,
-    RecurrentForecaster,
-    model_from_config,
-)
-from seqforecast.series import load_series
-from seqforecast.tracing import Stage, trace_shapes
-from seqforecast.training import (
-    Callback,
-    EarlyStopping,
-    History,
-    ModelCheckpoint,
-    ProgressBar,
-    Trainer,
-    TrainerConfig,
-    TrainerView,
-    TrainingDivergedError,
-)
-from seqforecast.transforms import Differencer, Scaler
+
+if TYPE_CHECKING:  # what loads on first use; __getattr__ reads this block (as lazy_loader reads a stub)
+    from seqforecast import metrics, plotting
+    from seqforecast.auto import AutoForecaster
+    from seqforecast.backtest import Backtest, Refit, backtest
+    from seqforecast.base import BaseForecaster, Forecaster, State, detach_state
+    from seqforecast.checkpoint import Checkpoint, CheckpointError, load, save
+    from seqforecast.data import ArrayStream, SineStream, Stream, Window
+    from seqforecast.inference import StreamingForecaster, forecast, predict, prime
+    from seqforecast.metrics import evaluate
+    from seqforecast.models import (
+        ConvConfig,
+        ConvForecaster,
+        FeedForwardConfig,
+        FeedForwardForecaster,
+        RecurrentConfig,
+        RecurrentForecaster,
+        model_from_config,
+    )
+    from seqforecast.results import Forecast
+    from seqforecast.series import load_series
+    from seqforecast.tracing import Stage, trace_shapes
+    from seqforecast.training import (
+        Callback,
+        EarlyStopping,
+        History,
+        ModelCheckpoint,
+        ProgressBar,
+        Trainer,
+        TrainerConfig,
+        TrainerView,
+        TrainingDivergedError,
+    )
+    from seqforecast.transforms import Differencer, Scaler
 
 __all__ = [
     "ArrayStream",
@@ -53,6 +68,7 @@ __all__ = [
     "EarlyStopping",
     "FeedForwardConfig",
     "FeedForwardForecaster",
+    "Forecast",
     "Forecaster",
     "History",
     "ModelCheckpoint",
@@ -86,3 +102,32 @@ __all__ = [
     "save",
     "trace_shapes",
 ]
+
+
+@functools.cache
+def _exports() -> dict[str, str]:
+    """Map each public name to its module, read from the ``TYPE_CHECKING`` block above."""
+    tree = ast.parse(Path(__file__).read_text(encoding="utf-8"))
+    block = next(node for node in tree.body if isinstance(node, ast.If) and ast.unparse(node.test) == "TYPE_CHECKING")
+    return {
+        alias.name: f"{node.module}.{alias.name}" if node.module == "seqforecast" else str(node.module)
+        for node in block.body
+        if isinstance(node, ast.ImportFrom)
+        for alias in node.names
+    }
+
+
+def __getattr__(name: str) -> Any:
+    """Import a public name's module on first use and keep the name here."""
+    module_name = _exports().get(name)
+    if module_name is None:
+        msg = f"module 'seqforecast' has no attribute {name!r}"
+        raise AttributeError(msg)
+    module = importlib.import_module(module_name)
+    value = module if module_name == f"seqforecast.{name}" else getattr(module, name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
