@@ -183,6 +183,11 @@ class OnnxStreamingForecaster:
         shapes = [tuple(s["shape"]) for s in specs]
         want = shapes[0] if len(shapes) == 1 else shapes
         given = state if isinstance(state, (tuple, list)) else (state,)
+        if not specs:  # no memory: only torch's empty state (the last 0 inputs) is accepted
+            if all(np.size(s) == 0 for s in given):
+                return ()
+            msg = f"`state` must be None or empty: this model has no memory, got {_describe(state)}"
+            raise ValueError(msg)
         if len(given) != len(specs):
             msg = f"`state` must be {len(specs)} array(s) of shape {want} ({', '.join(self._input_names[1:]) or 'none'}), got {_describe(state)}"
             raise ValueError(msg)
@@ -224,9 +229,9 @@ class OnnxStreamingForecaster:
         self._unbatched = True
         self._start_state: StateArrays | None = None
         if state is not None:
-            self._start_state = self._check_state(state)
+            self._start_state = self._check_state(state) or None
         elif self._initial is not None and not fresh:
-            self._start_state = self._initial
+            self._start_state = self._initial or None
         elif start is not None and not fresh:
             arrays = tuple(
                 np.asarray(s["values"], dtype=np.float32).reshape(s["shape"]) for s in (start["state"] or ())
