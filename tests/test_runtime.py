@@ -226,3 +226,16 @@ def test_a_seasonal_transform_gives_the_naive_forecast_until_a_season_is_seen(tm
     got = np.stack([stream.update(y[i : i + 1]) for i in range(len(y))])
     np.testing.assert_allclose(got, est.predict(y), rtol=1e-6, atol=1e-5)
     np.testing.assert_allclose(stream.forecast(10), est.forecast(10), rtol=1e-6, atol=1e-5)
+
+
+def test_a_memoryless_model_takes_torchs_empty_state_and_refuses_any_other(tmp_path: Path) -> None:
+    model = sf.FeedForwardForecaster(hidden_sizes=(4,), seed=0)
+    sf.export_onnx(model, tmp_path / "mlp.onnx")
+    empty = model.init_state(1)
+    assert isinstance(empty, torch.Tensor)
+    stream = OnnxStreamingForecaster(tmp_path / "mlp.onnx", state=empty.numpy())
+    assert stream.state is None
+    expected = sf.StreamingForecaster(model).update(torch.tensor([0.25]))
+    np.testing.assert_allclose(stream.update(np.array([0.25])), expected.numpy(), atol=1e-6)
+    with pytest.raises(ValueError, match="`state` must be None or empty: this model has no memory"):
+        OnnxStreamingForecaster(tmp_path / "mlp.onnx", state=np.zeros((1, 3, 1)))
