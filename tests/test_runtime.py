@@ -205,7 +205,7 @@ def test_bad_arguments_get_one_clear_error(lstm_path: Path, tmp_path: Path) -> N
         stream.forecast(2.5)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="`path` must be a file path"):
         OnnxStreamingForecaster(3)  # type: ignore[arg-type]
-    with pytest.raises(TypeError, match="`threads` must be an integer >= 0"):
+    with pytest.raises(ValueError, match="`threads` must be an integer >= 0"):
         OnnxStreamingForecaster(lstm_path, threads=-1)
     sf.export_onnx(sf.FeedForwardForecaster(1, 2), tmp_path / "wide.onnx")
     wide = OnnxStreamingForecaster(tmp_path / "wide.onnx")
@@ -239,3 +239,12 @@ def test_a_memoryless_model_takes_torchs_empty_state_and_refuses_any_other(tmp_p
     np.testing.assert_allclose(stream.update(np.array([0.25])), expected.numpy(), atol=1e-6)
     with pytest.raises(ValueError, match="`state` must be None or empty: this model has no memory"):
         OnnxStreamingForecaster(tmp_path / "mlp.onnx", state=np.zeros((1, 3, 1)))
+
+
+def test_a_file_whose_metadata_was_tampered_with_is_refused(lstm_path: Path, tmp_path: Path) -> None:
+    broken = retagged(lstm_path, tmp_path / "broken.onnx", "seqforecast.model", json.dumps({"class": "?"}))
+    with pytest.raises(OnnxModelError, match="its metadata is incomplete"):
+        OnnxStreamingForecaster(broken)
+    renamed = retagged(lstm_path, tmp_path / "renamed.onnx", "seqforecast.io", json.dumps({"state": []}))
+    with pytest.raises(OnnxModelError, match=r"its graph takes \['x', 'h', 'c'\], its metadata says \['x'\]"):
+        OnnxStreamingForecaster(renamed)

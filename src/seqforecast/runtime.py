@@ -103,7 +103,7 @@ class OnnxStreamingForecaster:
             raise TypeError(msg)
         if isinstance(threads, bool) or not isinstance(given["threads"], int) or threads < 0:
             msg = f"`threads` must be an integer >= 0 (0: onnxruntime's default), got {_describe(threads)}"
-            raise TypeError(msg)
+            raise (ValueError if isinstance(given["threads"], int) else TypeError)(msg)
         file = Path(path)
         if not file.is_file():
             msg = f"cannot read the ONNX model {str(path)!r}: " + (
@@ -125,29 +125,37 @@ class OnnxStreamingForecaster:
             msg = f"{path} is not a readable ONNX model: {first}"
             raise OnnxModelError(msg) from None
         self.metadata = self._read_metadata(path, self.session.get_modelmeta().custom_metadata_map)
-        model, io = self.metadata["model"], self.metadata["io"]
-        self.input_size: int = int(model["input_size"])
-        self.output_size: int = int(model["output_size"])
-        self.batch_first: bool = bool(model["batch_first"])
-        self._state_spec: list[dict[str, Any]] = list(io["state"])
-        self._output_names = ["y", *(s["output"] for s in self._state_spec)]
-        self._input_names = ["x", *(s["input"] for s in self._state_spec)]
+        try:
+            self._read_fields()
+        except (KeyError, TypeError, ValueError, IndexError) as error:
+            msg = f"{path} is not a valid seqforecast ONNX model: its metadata is incomplete ({error!r})"
+            raise OnnxModelError(msg) from None
         graph_inputs = [i.name for i in self.session.get_inputs()]
         if graph_inputs != self._input_names:
             msg = f"{path} is not a valid seqforecast ONNX model: its graph takes {graph_inputs}, its metadata says {self._input_names}"
             raise OnnxModelError(msg)
-        transform = self.metadata["transform"]
-        self._difference = bool(transform["difference"])
-        self._season = int(transform["season"])
-        self._offset = self._season + int(self._difference)
-        scale = transform["scale"]
-        self._mean = np.zeros(self.input_size) if scale is None else np.asarray(scale["mean"], dtype=np.float64)
-        self._std = np.ones(self.input_size) if scale is None else np.asarray(scale["std"], dtype=np.float64)
-        self._plain = scale is None and self._offset == 0  # no transform at all: the fast path
         self._initial = None if state is None else self._check_state(state)
         self.reset()
 
     # -- reading the file --------------------------------------------------------------------
+    def _read_fields(self) -> None:
+        """The sizes, layout, state names and transform from :attr:`metadata`."""
+        model, io, transform = self.metadata["model"], self.metadata["io"], self.metadata["transform"]
+        self.input_size: int = int(model["input_size"])
+        self.output_size: int = int(model["output_size"])
+        self.batch_first: bool = bool(model["batch_first"])
+        self._state_spec: list[dict[str, Any]] = [dict(s) for s in io["state"]]
+        self._output_names = ["y", *(str(s["output"]) for s in self._state_spec)]
+        self._input_names = ["x", *(str(s["input"]) for s in self._state_spec)]
+        self._difference = bool(transform["difference"])
+        self._season = int(transform["season"])
+        self._offset = self._season + int(self._difference)
+        scale = transform["scale"]
+        features = (self.input_size,)
+        self._mean = np.zeros(features) if scale is None else np.asarray(scale["mean"], np.float64).reshape(features)
+        self._std = np.ones(features) if scale is None else np.asarray(scale["std"], np.float64).reshape(features)
+        self._plain = scale is None and self._offset == 0  # no transform at all: the fast path
+
     @staticmethod
     def _read_metadata(path: object, props: dict[str, str]) -> dict[str, Any]:
         version_text = props.get(_PREFIX + "format_version")
