@@ -113,11 +113,11 @@ def test_importing_the_runtime_imports_no_torch() -> None:
 
 def plain_onnx(path: Path, metadata: dict[str, str] | None = None) -> Path:
     """A valid ONNX model (y = x) that seqforecast did not write, with ``metadata``."""
-    helper = onnx.helper
-    x = helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT, ["batch", "time", 1])
-    y = helper.make_tensor_value_info("y", onnx.TensorProto.FLOAT, ["batch", "time", 1])
-    graph = helper.make_graph([helper.make_node("Identity", ["x"], ["y"])], "identity", [x], [y])
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    build = onnx.helper
+    x = build.make_tensor_value_info("x", onnx.TensorProto.FLOAT, ["batch", "time", 1])
+    y = build.make_tensor_value_info("y", onnx.TensorProto.FLOAT, ["batch", "time", 1])
+    graph = build.make_graph([build.make_node("Identity", ["x"], ["y"])], "identity", [x], [y])
+    model = build.make_model(graph, opset_imports=[build.make_opsetid("", 17)])
     model.ir_version = 8
     for key, value in (metadata or {}).items():
         entry = model.metadata_props.add()
