@@ -13,13 +13,13 @@ from typing import TypeVar
 
 import torch
 
-from benchmarks import accuracy, backtest, inference, startup, step_time
+from benchmarks import accuracy, backtest, deployment, inference, startup, step_time
 from benchmarks.report import Pending, Row, environment, to_markdown, write
 from benchmarks.timing import round_robin
 
 __all__ = ["GROUPS", "Rounds", "Settings", "main", "run"]
 
-GROUPS = ("step", "accuracy", "import", "forecast", "streaming", "backtest")
+GROUPS = ("step", "accuracy", "import", "forecast", "streaming", "backtest", "deployment")
 RESULTS = Path(__file__).resolve().parent / "results"
 T = TypeVar("T")
 
@@ -95,6 +95,7 @@ def _jobs(settings: Settings, device: torch.device, groups: Sequence[str]) -> li
         )
     if "import" in groups and device.type == "cpu":  # once, whatever the devices
         jobs.append(lambda: startup.import_row(repeats=s.import_repeats))
+        jobs.append(lambda: startup.runtime_import_row(repeats=s.import_repeats))
     if "forecast" in groups:
         forecasts: list[Callable[[], Pending]] = [
             functools.partial(inference.prepare_forecast, name, horizon, device)
@@ -117,6 +118,15 @@ def _jobs(settings: Settings, device: torch.device, groups: Sequence[str]) -> li
         jobs.append(Rounds(backtests, s.backtest_repeats))
         if device.type == "cpu":  # darts, when installed: the peer, on the CPU
             jobs.append(lambda: backtest.darts_row(device, cutoffs=s.backtest_cutoffs, repeats=s.backtest_repeats))
+    if "deployment" in groups and device.type == "cpu":  # the ONNX runtime runs on the CPU
+        if deployment.onnx_available():
+            updates: list[Callable[[], Pending]] = [
+                functools.partial(deployment.prepare_update, name, calls=s.streaming_calls)
+                for name in deployment.MODELS
+            ]
+            jobs += [Rounds(updates, s.streaming_repeats), deployment.size_row]
+        else:
+            jobs.append(deployment.skipped_row)
     return jobs
 
 

@@ -317,6 +317,31 @@ CASES = [
         CheckpointError,
         "declare a 1099511627776-byte header in a 72-byte file",
     ),
+    Case(
+        "export_onnx of a string",
+        lambda p: sf.export_onnx(bad("banana"), p / "m.onnx"),
+        TypeError,
+        "`model` must be a seqforecast forecaster, a Checkpoint or a fitted AutoForecaster, got 'banana'",
+    ),
+    Case(
+        "export_onnx of an unfitted AutoForecaster",
+        lambda p: sf.export_onnx(sf.AutoForecaster(), p / "m.onnx"),
+        ValueError,
+        "`model` is an AutoForecaster that is not fitted yet",
+    ),
+    Case("export_onnx to path 3", lambda _: sf.export_onnx(MLP, bad(3)), TypeError, "`path` must be a file path.*3"),
+    Case("export_onnx opset '17'", lambda p: sf.export_onnx(MLP, p / "m", opset=bad("17")), TypeError, "`opset`.*'17'"),
+    Case(
+        "export_onnx opset 9", lambda p: sf.export_onnx(MLP, p / "m", opset=9), ValueError, "`opset`.*14 to 20, got 9"
+    ),
+    Case(
+        "export_onnx of a scaled model whose output is not its input",
+        lambda p: sf.export_onnx(
+            sf.Checkpoint(sf.FeedForwardForecaster(1, 2), sf.Scaler().fit(SERIES), None, None, {}, "0", 1), p / "m"
+        ),
+        ValueError,
+        "output_size=2 differs from input_size=1",
+    ),
 ]
 if not torch.cuda.is_available():
     CASES += [

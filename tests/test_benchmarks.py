@@ -11,7 +11,7 @@ import pytest
 import torch
 
 import seqforecast as sf
-from benchmarks import backtest, suite
+from benchmarks import backtest, deployment, suite
 from benchmarks.baselines import NotebookLoop, hand_network, hand_train, notebook_primed_mse, prebuilt_windows
 from benchmarks.report import Pending, Row, environment, write
 from benchmarks.timing import Paired, interleaved, round_robin, summarize
@@ -102,8 +102,19 @@ def test_a_tiny_run_writes_a_table_and_strict_json(tmp_path: Path) -> None:
     )
     groups = [g for g in suite.GROUPS if g != "import"]  # import time needs fresh interpreters: slow
     rows = suite.run(tiny, [torch.device("cpu")], groups, verbose=False)
-    assert {row.group for row in rows} == {"training step", "time to accuracy", "forecast", "streaming", "backtest"}
-    timed = [row for row in rows if row.group != "time to accuracy" and not row.name.startswith("darts")]
+    assert {row.group for row in rows} == {
+        "training step",
+        "time to accuracy",
+        "forecast",
+        "streaming",
+        "backtest",
+        "deployment",
+    }
+    timed = [
+        row
+        for row in rows
+        if row.group != "time to accuracy" and not row.name.startswith("darts") and "skipped" not in row.context
+    ]
     assert all(math.isfinite(row.stats.median) for row in timed)
     json_path, md_path = write(rows, environment("test"), {}, tmp_path / "out")
     data = json.loads(json_path.read_text(encoding="utf-8"), parse_constant=pytest.fail)
@@ -211,3 +222,12 @@ def test_the_backtest_group_runs_quick_with_targets_only_at_full_size(
     assert "| — |" in capsys.readouterr().out
     assert suite.FULL.backtest_cutoffs == backtest.CUTOFFS == 446
     assert suite.FULL.backtest_scaling == backtest.SCALING
+
+
+def test_install_sizes_count_each_distribution_and_what_it_requires_once() -> None:
+    numpy_bytes, names = deployment.installed_bytes(("numpy",))
+    assert names == ["numpy"]
+    assert numpy_bytes > 1_000_000
+    both, names = deployment.installed_bytes(("torch", "numpy", "torch"))
+    assert {"torch", "numpy", "sympy"} <= set(names)
+    assert both > numpy_bytes

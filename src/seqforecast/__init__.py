@@ -21,12 +21,13 @@ from typing import TYPE_CHECKING, Any
 from seqforecast._version import __version__
 
 if TYPE_CHECKING:  # what loads on first use; __getattr__ reads this block (as lazy_loader reads a stub)
-    from seqforecast import metrics, plotting
+    from seqforecast import metrics, plotting, runtime
     from seqforecast.auto import AutoForecaster
     from seqforecast.backtest import Backtest, Refit, backtest
     from seqforecast.base import BaseForecaster, Forecaster, State, detach_state
     from seqforecast.checkpoint import Checkpoint, CheckpointError, load, save
     from seqforecast.data import ArrayStream, SineStream, Stream, Window
+    from seqforecast.export import export_onnx
     from seqforecast.inference import StreamingForecaster, forecast, predict, prime
     from seqforecast.metrics import evaluate
     from seqforecast.models import (
@@ -91,6 +92,7 @@ __all__ = [
     "backtest",
     "detach_state",
     "evaluate",
+    "export_onnx",
     "forecast",
     "load",
     "load_series",
@@ -99,6 +101,7 @@ __all__ = [
     "plotting",
     "predict",
     "prime",
+    "runtime",
     "save",
     "trace_shapes",
 ]

@@ -1,4 +1,4 @@
-"""The ``seqforecast`` command: demo, train, forecast, evaluate, backtest, shapes.
+"""The ``seqforecast`` command: demo, train, forecast, evaluate, backtest, export, shapes.
 
 Bad input (a missing file, an unknown column, a non-numeric cell, a file
 that is not a checkpoint, a non-positive size, an output path that names an
@@ -21,6 +21,7 @@ from typing import Any, Literal, TypeVar, cast
 import numpy as np
 
 from seqforecast import inference
+from seqforecast._cli_export import add_export_command
 from seqforecast._cli_files import (
     UsageError,
     check_readable,
@@ -684,6 +685,8 @@ def _build_parser() -> argparse.ArgumentParser:
     backtest.add_argument("--out", help="write the forecasts and targets to this CSV file (default: print them)")
     backtest.add_argument("--plot", help="write a plot of the error per step ahead beside the naive forecast's")
     backtest.set_defaults(run=_backtest)
+
+    add_export_command(commands)
 
     shapes = commands.add_parser(
         "shapes",

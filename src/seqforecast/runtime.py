@@ -1,0 +1,424 @@
+"""Streaming forecasts from an exported ONNX graph, with NumPy and onnxruntime only.
+
+This module never imports torch (nor the rest of this library): a
+deployment installs ``numpy`` and ``onnxruntime`` and reads the file that
+:func:`seqforecast.export_onnx` wrote. The file's metadata gives the names
+and shapes of the state tensors and the transforms (scaling, first and
+seasonal differences), so :class:`OnnxStreamingForecaster` takes and returns
+values in the data's own units, as :class:`~seqforecast.AutoForecaster` does.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = ["FORMAT_VERSION", "OnnxModelError", "OnnxStreamingForecaster"]
+
+FORMAT_VERSION = 1
+"""The newest metadata format this runtime reads (``seqforecast.format_version``)."""
+_PREFIX = "seqforecast."
+_KEYS = ("model", "io", "transform", "start")
+
+StateArrays = tuple[np.ndarray, ...]
+
+
+class OnnxModelError(ValueError):
+    """A file is not an ONNX model written by :func:`seqforecast.export_onnx` (or is of a newer format)."""
+
+
+def _describe(value: object) -> str:
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {value.shape} and dtype {value.dtype}"
+    text = repr(value)
+    return f"{text[:57] + '...' if len(text) > 60 else text} ({type(value).__name__})"
+
+
+def _real_array(name: str, value: object) -> np.ndarray:
+    """``value`` as a float64 array of finite real numbers, or a clear error."""
+    array = value if isinstance(value, np.ndarray) else np.asarray(value)
+    if array.dtype.kind not in "fiu":
+        msg = f"`{name}` must hold real numbers, got {_describe(value)}"
+        raise TypeError(msg)
+    array = array.astype(np.float64, copy=False)
+    if not np.isfinite(array).all():
+        msg = f"`{name}` must be finite, got NaN or infinity in {_describe(value)}"
+        raise ValueError(msg)
+    return array
+
+
+class OnnxStreamingForecaster:
+    """Feed one observation at a time to an exported forecaster; get the forecast of the next.
+
+    The ONNX counterpart of :class:`~seqforecast.StreamingForecaster`, with
+    the transforms of :class:`~seqforecast.AutoForecaster`: each
+    :meth:`update` costs one run of the graph, carries its state, and
+    returns the forecast in the data's units. With differences in the
+    transform, the first observations only fill the values it looks back on
+    (one for first differences, a season for seasonal ones) and their
+    forecast is the naive one (the last value), as ``AutoForecaster.predict``
+    gives. A file exported from a fitted ``AutoForecaster`` or its checkpoint
+    starts where it stood: its first update continues after the data it saw.
+
+    Args:
+        path: The ``.onnx`` file written by :func:`seqforecast.export_onnx`.
+        state: The model's state to start from: one array per state input
+            of the graph (``metadata["io"]["state"]``), in model space;
+            default: the exported starting point, or zeros.
+        threads: Threads onnxruntime may use per update (1: lowest latency
+            for one series).
+
+    Attributes:
+        metadata: The file's ``seqforecast.*`` metadata (``model``, ``io``,
+            ``transform``, ``start``, ...), parsed.
+        input_size: Features per observation.
+        output_size: Features per forecast.
+        steps: Updates since the start or the last :meth:`reset`.
+
+    Raises:
+        FileNotFoundError: ``path`` does not exist.
+        OnnxModelError: The file is not an ONNX model, was not written by
+            :func:`seqforecast.export_onnx`, or has a newer format.
+
+    Example:
+        >>> import pathlib, tempfile, numpy as np, seqforecast as sf
+        >>> from seqforecast.runtime import OnnxStreamingForecaster
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "gru.onnx"
+        >>> _ = sf.export_onnx(sf.RecurrentForecaster(cell="gru", hidden_size=8), path)
+        >>> stream = OnnxStreamingForecaster(path)
+        >>> stream.update(np.array([0.5])).shape  # (features,) in, the next value's forecast out
+        (1,)
+        >>> stream.forecast(3).shape  # closed loop from here: (horizon, features)
+        (3, 1)
+    """
+
+    def __init__(self, path: str | os.PathLike[str], state: object = None, *, threads: int = 1) -> None:
+        given: dict[str, object] = {"path": path, "threads": threads}
+        if not isinstance(given["path"], (str, os.PathLike)) or path == "":
+            msg = f"`path` must be a file path (str or os.PathLike), got {_describe(path)}"
+            raise TypeError(msg)
+        if isinstance(threads, bool) or not isinstance(given["threads"], int) or threads < 0:
+            msg = f"`threads` must be an integer >= 0 (0: onnxruntime's default), got {_describe(threads)}"
+            raise (ValueError if isinstance(given["threads"], int) else TypeError)(msg)
+        file = Path(path)
+        if not file.is_file():
+            msg = f"cannot read the ONNX model {str(path)!r}: " + (
+                "it is a folder" if file.is_dir() else "no such file"
+            )
+            raise FileNotFoundError(msg)
+        import onnxruntime
+
+        self._ort = onnxruntime
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
+        options.log_severity_level = 3  # errors only
+        try:
+            self.session = onnxruntime.InferenceSession(str(file), options, providers=["CPUExecutionProvider"])
+        except Exception as error:  # noqa: BLE001 (onnxruntime raises classes of its own, not exported, for bad files)
+            first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            msg = f"{path} is not a readable ONNX model: {first}"
+            raise OnnxModelError(msg) from None
+        self.metadata = self._read_metadata(path, self.session.get_modelmeta().custom_metadata_map)
+        try:
+            self._read_fields()
+        except (KeyError, TypeError, ValueError, IndexError) as error:
+            msg = f"{path} is not a valid seqforecast ONNX model: its metadata is incomplete ({error!r})"
+            raise OnnxModelError(msg) from None
+        graph_inputs = [i.name for i in self.session.get_inputs()]
+        if graph_inputs != self._input_names:
+            msg = f"{path} is not a valid seqforecast ONNX model: its graph takes {graph_inputs}, its metadata says {self._input_names}"
+            raise OnnxModelError(msg)
+        self._initial = None if state is None else self._check_state(state)
+        self.reset()
+
+    # -- reading the file --------------------------------------------------------------------
+    def _read_fields(self) -> None:
+        """The sizes, layout, state names and transform from :attr:`metadata`."""
+        model, io, transform = self.metadata["model"], self.metadata["io"], self.metadata["transform"]
+        self.input_size: int = int(model["input_size"])
+        self.output_size: int = int(model["output_size"])
+        self.batch_first: bool = bool(model["batch_first"])
+        self._state_spec: list[dict[str, Any]] = [dict(s) for s in io["state"]]
+        self._output_names = ["y", *(str(s["output"]) for s in self._state_spec)]
+        self._input_names = ["x", *(str(s["input"]) for s in self._state_spec)]
+        self._difference = bool(transform["difference"])
+        self._season = int(transform["season"])
+        self._offset = self._season + int(self._difference)
+        scale = transform["scale"]
+        features = (self.input_size,)
+        self._mean = np.zeros(features) if scale is None else np.asarray(scale["mean"], np.float64).reshape(features)
+        self._std = np.ones(features) if scale is None else np.asarray(scale["std"], np.float64).reshape(features)
+        self._plain = scale is None and self._offset == 0  # no transform at all: the fast path
+
+    @staticmethod
+    def _read_metadata(path: object, props: dict[str, str]) -> dict[str, Any]:
+        version_text = props.get(_PREFIX + "format_version")
+        if version_text is None:
+            msg = (
+                f"{path} is an ONNX model but not one written by seqforecast.export_onnx: "
+                f"its metadata has no '{_PREFIX}format_version'"
+            )
+            raise OnnxModelError(msg)
+        try:
+            version = int(json.loads(version_text))
+            metadata: dict[str, Any] = {"format_version": version}
+            for key in _KEYS:
+                metadata[key] = json.loads(props[_PREFIX + key])
+            metadata["library_version"] = json.loads(props.get(_PREFIX + "library_version", '"unknown"'))
+        except (KeyError, TypeError, ValueError) as error:
+            msg = f"{path} is not a valid seqforecast ONNX model: its metadata is incomplete ({error!s})"
+            raise OnnxModelError(msg) from None
+        if version > FORMAT_VERSION:
+            msg = (
+                f"{path} has metadata format {version}, newer than this runtime reads ({FORMAT_VERSION}); "
+                "upgrade seqforecast"
+            )
+            raise OnnxModelError(msg)
+        return metadata
+
+    def _state_shape(self, spec: dict[str, Any], batch: int) -> tuple[int, ...]:
+        return tuple(batch if d == "batch" else int(d) for d in spec["shape"])
+
+    def _check_state(self, state: object) -> StateArrays:
+        """``state`` as float32 arrays of the graph's state shapes (one batch size for all), or raise."""
+        specs = self._state_spec
+        shapes = [tuple(s["shape"]) for s in specs]
+        want = shapes[0] if len(shapes) == 1 else shapes
+        given = state if isinstance(state, (tuple, list)) else (state,)
+        if not specs:  # no memory: only torch's empty state (the last 0 inputs) is accepted
+            if all(np.size(s) == 0 for s in given):
+                return ()
+            msg = f"`state` must be None or empty: this model has no memory, got {_describe(state)}"
+            raise ValueError(msg)
+        if len(given) != len(specs):
+            msg = f"`state` must be {len(specs)} array(s) of shape {want} ({', '.join(self._input_names[1:]) or 'none'}), got {_describe(state)}"
+            raise ValueError(msg)
+        arrays = tuple(_real_array("state", s).astype(np.float32) for s in given)
+        batch = arrays[0].shape[specs[0]["batch_axis"]] if arrays and arrays[0].ndim == len(shapes[0]) else 0
+        for array, spec in zip(arrays, specs, strict=True):
+            if batch < 1 or array.shape != self._state_shape(spec, batch):
+                got = tuple(a.shape for a in arrays)
+                msg = f"`state` must have shape {want} ('batch' the same for all), got {got[0] if len(got) == 1 else got}; was it made by another model?"
+                raise ValueError(msg)
+        return arrays
+
+    # -- streaming ---------------------------------------------------------------------------
+    def reset(self, state: object = None, *, fresh: bool = False) -> None:
+        """Start again from ``state``, or from the starting point of the file (or the constructor's state).
+
+        Args:
+            state: The model's state to start from (see the class); the
+                transform's look-back starts empty.
+            fresh: Start from zeros with nothing seen, ignoring the exported
+                starting point (for a new series).
+
+        Example:
+            >>> import pathlib, tempfile, numpy as np, seqforecast as sf
+            >>> from seqforecast.runtime import OnnxStreamingForecaster
+            >>> path = pathlib.Path(tempfile.mkdtemp()) / "mlp.onnx"
+            >>> _ = sf.export_onnx(sf.FeedForwardForecaster(window=3), path)
+            >>> stream = OnnxStreamingForecaster(path)
+            >>> first = stream.update([0.5])
+            >>> stream.reset()
+            >>> bool((stream.update([0.5]) == first).all()), stream.steps
+            (True, 1)
+        """
+        start = self.metadata["start"]
+        self.steps = 0
+        self._next: np.ndarray | None = None  # the model's last output (model space, float32), (batch, F)
+        self._tail = np.zeros((0, 1, self.input_size))  # the last offset + 1 levels, (L, batch, F)
+        self._seen = 0  # levels seen since the state started (the look-back fills first)
+        self._unbatched = True
+        self._start_state: StateArrays | None = None
+        if state is not None:
+            self._start_state = self._check_state(state) or None
+        elif self._initial is not None and not fresh:
+            self._start_state = self._initial or None
+        elif start is not None and not fresh:
+            arrays = tuple(
+                np.asarray(s["values"], dtype=np.float32).reshape(s["shape"]) for s in (start["state"] or ())
+            )
+            self._start_state = arrays or None
+            self._tail = np.asarray(start["tail"], dtype=np.float64).reshape(-1, 1, self.input_size)
+            self._seen = len(self._tail)
+            self._next = np.asarray(start["next"], dtype=np.float32).reshape(1, -1)
+        self._lanes: int | None = None  # the batch size the buffers below are for
+        if self._start_state is not None and self._state_spec:
+            self._lanes = int(self._start_state[0].shape[self._state_spec[0]["batch_axis"]])
+        elif len(self._tail):
+            self._lanes = int(self._tail.shape[1])
+        self._bindings: list[Any] = []
+
+    @property
+    def state(self) -> StateArrays | None:
+        """The model's current state (copies), one float32 array per state input; None before a fresh start."""
+        if self._bindings:
+            return tuple(b.copy() for b in self._buffers[self._flip]) or None
+        return self._start_state
+
+    def _prepare(self, batch: int) -> None:
+        """Buffers and two IO bindings for ``batch`` series: the state ping-pongs between two sets of arrays.
+
+        Each update then copies ``x`` into a preallocated array and runs the
+        graph on arrays bound once: nothing is allocated, nothing converted.
+        """
+        current = self.state
+        self._x = np.zeros((batch, 1, self.input_size) if self.batch_first else (1, batch, self.input_size), np.float32)
+        self._y = np.zeros(
+            (batch, 1, self.output_size) if self.batch_first else (1, batch, self.output_size), np.float32
+        )
+        self._y_rows = self._y.reshape(batch, self.output_size)  # a view: (batch, output_size)
+        first = [
+            np.array(current[i], dtype=np.float32) if current else np.zeros(self._state_shape(spec, batch), np.float32)
+            for i, spec in enumerate(self._state_spec)
+        ]
+        self._buffers = (first, [np.zeros_like(b) for b in first])
+        values = [[self._ort.OrtValue.ortvalue_from_numpy(b) for b in group] for group in self._buffers]
+        x_value = self._ort.OrtValue.ortvalue_from_numpy(self._x)
+        y_value = self._ort.OrtValue.ortvalue_from_numpy(self._y)
+        self._bindings = []
+        for source, target in ((0, 1), (1, 0)):
+            binding = self.session.io_binding()
+            binding.bind_ortvalue_input("x", x_value)
+            binding.bind_ortvalue_output("y", y_value)
+            for spec, given, made in zip(self._state_spec, values[source], values[target], strict=True):
+                binding.bind_ortvalue_input(spec["input"], given)
+                binding.bind_ortvalue_output(spec["output"], made)
+            self._bindings.append(binding)
+        self._flip = 0
+        self._lanes = batch
+
+    def _run(self, u: np.ndarray) -> np.ndarray:
+        """One step of the graph on ``u`` ``(batch, F)``, carrying the state; the output ``(batch, O)`` (a view)."""
+        if not self._bindings or self._lanes != u.shape[0]:
+            self._prepare(u.shape[0])
+        np.copyto(self._x, u.reshape(self._x.shape))
+        self.session.run_with_iobinding(self._bindings[self._flip])
+        self._flip ^= 1
+        self._next = self._y_rows
+        return self._y_rows
+
+    def update(self, x_t: object) -> np.ndarray:
+        """Observe ``x_t`` and return the forecast of the next value, in the data's units.
+
+        Args:
+            x_t: ``(features,)`` for one series or ``(batch, features)``:
+                a NumPy array, list or number sequence of finite reals.
+
+        Returns:
+            Float64 ``(output_size,)`` or ``(batch, output_size)``.
+
+        Raises:
+            TypeError: ``x_t`` does not hold real numbers.
+            ValueError: ``x_t`` has the wrong shape, another batch size than
+                the stream so far, or holds NaN or infinity.
+        """
+        if type(x_t) is np.ndarray and x_t.dtype.kind == "f" and np.isfinite(x_t.sum()):
+            x = x_t  # the common case, checked in one step (a sum is finite only if every term is)
+        else:
+            x = _real_array("x_t", x_t)
+        one = x.ndim == 1
+        if not (one or x.ndim == 2) or x.shape[-1] != self.input_size:
+            msg = f"`x_t` must have shape ({self.input_size},) or (batch, {self.input_size}), got shape {x.shape}"
+            raise ValueError(msg)
+        batch = 1 if one else x.shape[0]
+        if batch != self._lanes and self._lanes is not None and (self._state_spec or self._offset):
+            msg = f"`x_t` has {batch} series but this stream carries {self._lanes}; call reset() to start another batch"
+            raise ValueError(msg)
+        self._unbatched = one
+        self.steps += 1
+        if self._plain:
+            y = self._run(x.reshape(batch, self.input_size))
+            return y.reshape(-1).astype(np.float64) if one else y.astype(np.float64)
+        levels = x.reshape(batch, self.input_size).astype(np.float64)
+        tail = self._tail if len(self._tail) else np.zeros((0, batch, self.input_size))
+        self._tail = np.concatenate((tail[max(0, len(tail) - self._offset) :], levels[None]))  # keep offset + 1
+        self._lanes = batch
+        self._seen += 1
+        if self._seen <= self._offset:  # the transform has not enough history yet: the naive forecast
+            return levels.reshape(-1) if one else levels
+        w = self._transformed(-1)
+        y = self._run((w - self._mean) / self._std)
+        forecast: np.ndarray = y * self._std + self._mean + self._anchor(self._tail, len(self._tail))
+        return forecast.reshape(-1) if one else forecast
+
+    def _transformed(self, k: int) -> np.ndarray:
+        """The transformed value at ``tail[k]`` (``k < 0``), ``(batch, F)``."""
+        tail, season = self._tail, self._season
+        z: np.ndarray = tail[k] - tail[k - season] if season else tail[k]
+        if not self._difference:
+            return z
+        before: np.ndarray = tail[k - 1] - tail[k - 1 - season] if season else tail[k - 1]
+        result: np.ndarray = z - before
+        return result
+
+    def _anchor(self, levels: np.ndarray, s: int) -> np.ndarray:
+        """The part of the level at index ``s`` known from ``levels[:s]``: level = transformed + anchor."""
+        anchor = np.zeros(levels.shape[1:])
+        if self._difference:
+            anchor += levels[s - 1]
+        if self._season:
+            anchor += levels[s - self._season]
+        if self._difference and self._season:
+            anchor -= levels[s - 1 - self._season]
+        return anchor
+
+    def _step(self, u: np.ndarray, feed: dict[str, np.ndarray]) -> np.ndarray:
+        """One run of the graph on ``u`` ``(batch, F)`` with the state in ``feed`` (updated); the output."""
+        batch = u.shape[0]
+        feed["x"] = u.astype(np.float32).reshape((batch, 1, -1) if self.batch_first else (1, batch, -1))
+        outputs = self.session.run(self._output_names, feed)
+        feed.update(zip(self._input_names[1:], outputs[1:], strict=True))
+        result: np.ndarray = outputs[0].reshape(batch, -1)
+        return result
+
+    def forecast(self, horizon: int) -> np.ndarray:
+        """Forecast ``horizon`` steps after the last observation, feeding forecasts back (closed loop).
+
+        The stream itself is left as it was: the next :meth:`update` continues after the last observation.
+
+        Args:
+            horizon: Steps ahead, >= 1.
+
+        Returns:
+            Float64 ``(horizon, features)`` after observations of shape
+            ``(features,)``, ``(batch, horizon, features)`` after batched ones.
+
+        Raises:
+            ValueError: Nothing observed yet (or too little for the
+                transform), or a model whose output is not its input.
+        """
+        if isinstance(horizon, bool) or not isinstance(horizon, (int, np.integer)):
+            msg = f"`horizon` must be an integer >= 1, got {_describe(horizon)}"
+            raise TypeError(msg)
+        if horizon < 1:
+            msg = f"`horizon` must be an integer >= 1, got {horizon}"
+            raise ValueError(msg)
+        if self.output_size != self.input_size:
+            msg = f"this model cannot feed its forecasts back: output_size={self.output_size}, input_size={self.input_size}"
+            raise ValueError(msg)
+        if self._next is None:
+            need = f"at least {self._offset + 1} observations (its transform looks back {self._offset})"
+            msg = f"this stream has seen no data to forecast from: update() it with {need if self._offset else 'an observation'} first"
+            raise ValueError(msg)
+        batch = self._next.shape[0]
+        state = self.state or tuple(np.zeros(self._state_shape(s, batch), np.float32) for s in self._state_spec)
+        feed = dict(zip(self._input_names[1:], state, strict=True))
+        outputs = [self._next.copy()]
+        for _ in range(int(horizon) - 1):
+            outputs.append(self._step(outputs[-1], feed))
+        w_hat = np.stack(outputs, axis=0) * self._std + self._mean  # (H, batch, F)
+        if self._offset:
+            levels = np.concatenate((self._tail, np.zeros_like(w_hat)))  # each level anchors the next
+            known = len(self._tail)
+            for h in range(len(w_hat)):
+                levels[known + h] = w_hat[h] + self._anchor(levels, known + h)
+            w_hat = levels[known:]
+        result: np.ndarray = w_hat.transpose(1, 0, 2)  # (batch, H, F)
+        return result[0] if self._unbatched else result
