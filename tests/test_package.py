@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import inspect
+import pkgutil
 import subprocess
 import sys
 
@@ -27,3 +29,10 @@ def test_importing_the_package_imports_neither_torch_nor_numpy() -> None:
     code = "import sys, seqforecast; print(sorted({'torch', 'numpy'} & set(sys.modules)))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_no_public_name_is_shadowed_by_a_submodule_of_the_same_name() -> None:
+    # importing seqforecast.x sets the package's attribute x to that module, hiding a public name x
+    submodules = {info.name for info in pkgutil.iter_modules(seqforecast.__path__)}
+    modules = {name for name in seqforecast.__all__ if inspect.ismodule(getattr(seqforecast, name))}
+    assert (set(seqforecast.__all__) - modules) & submodules == set()

@@ -23,7 +23,7 @@ from seqforecast._version import __version__
 if TYPE_CHECKING:  # what loads on first use; __getattr__ reads this block (as lazy_loader reads a stub)
     from seqforecast import metrics, plotting, runtime
     from seqforecast.auto import AutoForecaster
-    from seqforecast.backtest import Backtest, Refit, backtest
+    from seqforecast.backtesting import Backtest, Refit, backtest
     from seqforecast.base import BaseForecaster, Forecaster, State, detach_state
     from seqforecast.checkpoint import Checkpoint, CheckpointError, load, save
     from seqforecast.data import ArrayStream, SineStream, Stream, Window

@@ -33,7 +33,7 @@ import torch
 from torch import Tensor, nn
 
 from seqforecast._checks import check_choice, check_float, check_int, describe
-from seqforecast.backtest import Backtest, backtest
+from seqforecast.backtesting import Backtest, backtest
 from seqforecast.base import state_tensors
 from seqforecast.checkpoint import load, save
 from seqforecast.data import ArrayStream

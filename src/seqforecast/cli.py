@@ -39,7 +39,7 @@ from seqforecast._cli_files import (
 )
 from seqforecast._version import __version__
 from seqforecast.auto import AutoForecaster
-from seqforecast.backtest import Backtest
+from seqforecast.backtesting import Backtest
 from seqforecast.checkpoint import Checkpoint
 from seqforecast.checkpoint import load as load_checkpoint
 from seqforecast.data import ArrayStream
@@ -455,7 +455,7 @@ def _evaluate(args: argparse.Namespace) -> int:
 
 def _first_cutoff_for(args: argparse.Namespace, rows: int, earliest: int) -> int:
     """``--start`` as the row of the first forecast point: ``earliest`` rows before it, ``--horizon`` rows after."""
-    from seqforecast.backtest import _first_cutoff
+    from seqforecast.backtesting import _first_cutoff
 
     latest = rows - args.horizon
     if latest < earliest:
@@ -483,7 +483,7 @@ def _explicit_backtest(checkpoint: Checkpoint, series: np.ndarray, horizon: int,
     """:func:`~seqforecast.backtest` in model space, its forecasts mapped back to the data's units."""
     import torch
 
-    from seqforecast.backtest import backtest
+    from seqforecast.backtesting import backtest
 
     shift = 0 if checkpoint.differencer is None else 1  # difference i is series[i + 1] - series[i]
     result = backtest(checkpoint.model, to_model_space(checkpoint, series), horizon, start=first - shift, stride=stride)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from seqforecast._checks import describe
-from seqforecast.backtest import Backtest
+from seqforecast.backtesting import Backtest
 from seqforecast.training.history import History
 
 if TYPE_CHECKING:
