@@ -70,3 +70,15 @@ def test_bad_export_arguments_print_one_line_and_exit_2(
     assert message in err
     assert err.count("\n") == 1
     assert not (tmp_path / "out.onnx").exists()
+
+
+def test_an_auto_checkpoint_that_chose_the_naive_forecast_exports_and_forecasts(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.test_export import random_walk_auto
+
+    est, _ = random_walk_auto()
+    est.save(tmp_path / "naive.safetensors")
+    assert main(["export", str(tmp_path / "naive.safetensors"), str(tmp_path / "naive.onnx")]) == 0
+    assert "starts after the data the forecaster saw last" in capsys.readouterr().out
+    np.testing.assert_allclose(OnnxStreamingForecaster(tmp_path / "naive.onnx").forecast(4), est.forecast(4), atol=1e-9)
