@@ -216,7 +216,7 @@ def test_bad_arguments_get_one_clear_error(lstm_path: Path, tmp_path: Path) -> N
     with pytest.raises(TypeError, match=r"`threads` must be an integer >= 0 .*got True \(bool\)"):
         OnnxStreamingForecaster(lstm_path, threads=True)
     assert OnnxStreamingForecaster(lstm_path, threads=np.int64(1)).update(np.zeros(2)).shape == (2,)
-    sf.export_onnx(sf.FeedForwardForecaster(1, 2), tmp_path / "wide.onnx")
+    sf.export_onnx(sf.FeedForwardForecaster(1, 2, seed=0), tmp_path / "wide.onnx")
     wide = OnnxStreamingForecaster(tmp_path / "wide.onnx")
     assert wide.update([0.5]).shape == (2,)
     with pytest.raises(ValueError, match="cannot feed its forecasts back: output_size=2, input_size=1"):
@@ -334,6 +334,13 @@ TAMPERED = [
         id="no-batch-axis",
     ),
     pytest.param("io", setting("state.0.input", "hidden"), r"inputs are x .*, h .*says x .*, hidden", id="state-name"),
+    pytest.param(
+        "io",
+        setting("outputs.0.shape", ["batch", "time", 3]),
+        r"io.outputs \(y \(batch, time, 3\), .*\) disagree with its model and io.state \(y \(batch, time, 2\)",
+        id="io-outputs",
+    ),
+    pytest.param("io", setting("inputs", []), r"io.inputs \(\) disagree", id="io-inputs"),
     pytest.param("transform", setting("season", -3), "transform.season must be an integer >= 0, got -3", id="season"),
     pytest.param(
         "transform",

@@ -167,8 +167,13 @@ def _shape_text(names: list[str], shapes: list[list[Any]]) -> str:
     return ", ".join(f"{n} ({', '.join(str(d) for d in s)})" for n, s in zip(names, shapes, strict=True))
 
 
-def _check_graph(layout: Layout, graph: dict[str, list[tuple[str, list[Any]]]]) -> None:
-    """The graph's inputs and outputs must be those the metadata describes: names, and every size the graph fixes."""
+def _same_size(dim: object, want: object) -> bool:
+    """A graph's axis against the metadata's: sizes must agree; an axis the graph leaves symbolic agrees with any."""
+    return dim == want if isinstance(dim, int) and isinstance(want, int) else not isinstance(dim, int)
+
+
+def _check_graph(layout: Layout, io: dict[str, Any], graph: dict[str, list[tuple[str, list[Any]]]]) -> None:
+    """``io``'s and the graph's inputs and outputs must be those the metadata describes: names, and every size."""
     axes = ["batch", "time"] if layout.batch_first else ["time", "batch"]
     expected = {
         "inputs": (layout.input_names, [[*axes, layout.input_size], *(s["shape"] for s in layout.state)]),
@@ -176,18 +181,20 @@ def _check_graph(layout: Layout, graph: dict[str, list[tuple[str, list[Any]]]]) 
     }
     for side, (names, shapes) in expected.items():
         have = graph[side]
-
-        def same(dim: object, want: object) -> bool:
-            """Sizes must agree; an axis the graph leaves unnamed or symbolic (unknown to it) agrees with any."""
-            return dim == want if isinstance(dim, int) and isinstance(want, int) else not isinstance(dim, int)
-
         if [n for n, _ in have] != names or not all(
-            len(s) == len(w) and all(same(d, e) for d, e in zip(s, w, strict=True))
+            len(s) == len(w) and all(_same_size(d, e) for d, e in zip(s, w, strict=True))
             for (_, s), w in zip(have, shapes, strict=True)
         ):
             msg = (
                 f"its graph's {side} are {_shape_text([n for n, _ in have], [list(s) for _, s in have])}; "
                 f"its metadata says {_shape_text(names, shapes)}"
+            )
+            raise ValueError(msg)
+        listed = [(str(t["name"]), list(t["shape"])) for t in io[side]]
+        if listed != list(zip(names, shapes, strict=True)):
+            msg = (
+                f"its metadata's io.{side} ({_shape_text([n for n, _ in listed], [s for _, s in listed])}) "
+                f"disagree with its model and io.state ({_shape_text(names, shapes)})"
             )
             raise ValueError(msg)
 
@@ -250,5 +257,5 @@ def read_layout(metadata: dict[str, Any], graph: dict[str, list[tuple[str, list[
         scaled=scaled,
         start=None,
     )
-    _check_graph(layout, graph)
+    _check_graph(layout, io, graph)
     return dataclasses.replace(layout, start=_start(metadata["start"], layout))
