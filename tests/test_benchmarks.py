@@ -11,7 +11,7 @@ import pytest
 import torch
 
 import seqforecast as sf
-from benchmarks import backtest, deployment, suite
+from benchmarks import backtest, deployment, startup, suite
 from benchmarks.baselines import NotebookLoop, hand_network, hand_train, notebook_primed_mse, prebuilt_windows
 from benchmarks.report import Pending, Row, environment, write
 from benchmarks.timing import Paired, interleaved, round_robin, summarize
@@ -231,3 +231,10 @@ def test_install_sizes_count_each_distribution_and_what_it_requires_once() -> No
     both, names = deployment.installed_bytes(("torch", "numpy", "torch"))
     assert {"torch", "numpy", "sympy"} <= set(names)
     assert both > numpy_bytes
+
+
+def test_the_import_probe_reports_whether_torch_was_imported() -> None:
+    seen: list[bool] = []
+    assert startup._seconds("import seqforecast", seen) >= 0
+    assert startup._seconds("sys.modules['torch'] = sys", seen) >= 0  # as if imported, without the cost
+    assert seen == [False, True]

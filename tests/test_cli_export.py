@@ -64,9 +64,21 @@ def test_bad_export_arguments_print_one_line_and_exit_2(
     argv: list[str], message: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    sf.save(tmp_path / "model.safetensors", sf.FeedForwardForecaster(hidden_sizes=(4,)))
+    sf.save(tmp_path / "model.safetensors", sf.FeedForwardForecaster(hidden_sizes=(4,), seed=0))
     assert main([a.replace("{model}", "model.safetensors") for a in argv]) == 2
     err = capsys.readouterr().err
     assert message in err
     assert err.count("\n") == 1
     assert not (tmp_path / "out.onnx").exists()
+
+
+def test_an_auto_checkpoint_that_chose_the_naive_forecast_exports_and_forecasts(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from tests.test_export import random_walk_auto
+
+    est, _ = random_walk_auto()
+    est.save(tmp_path / "naive.safetensors")
+    assert main(["export", str(tmp_path / "naive.safetensors"), str(tmp_path / "naive.onnx")]) == 0
+    assert "starts after the data the forecaster saw last" in capsys.readouterr().out
+    np.testing.assert_allclose(OnnxStreamingForecaster(tmp_path / "naive.onnx").forecast(4), est.forecast(4), atol=1e-9)

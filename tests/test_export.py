@@ -80,20 +80,22 @@ def test_onnxruntime_gives_torchs_outputs_and_states_over_a_long_stream_in_piece
 GRID = [
     *[
         pytest.param(
-            sf.RecurrentForecaster(2, 2, 5, layers, cell=cell, batch_first=first), id=f"{cell}-{layers}-{first}"
+            sf.RecurrentForecaster(2, 2, 5, layers, cell=cell, batch_first=first, seed=0), id=f"{cell}-{layers}-{first}"
         )
         for cell in ("rnn", "lstm", "gru")
         for layers in (1, 2)
         for first in (True, False)
     ],
     *[
-        pytest.param(sf.FeedForwardForecaster(2, 2, (6,), window=window, batch_first=first), id=f"mlp-{window}-{first}")
+        pytest.param(
+            sf.FeedForwardForecaster(2, 2, (6,), window=window, batch_first=first, seed=0), id=f"mlp-{window}-{first}"
+        )
         for window in (1, 4)
         for first in (True, False)
     ],
     *[
         pytest.param(
-            sf.ConvForecaster(2, 2, 4, layers, 3, dilation_base=2, head_hidden=4, batch_first=first),
+            sf.ConvForecaster(2, 2, 4, layers, 3, dilation_base=2, head_hidden=4, batch_first=first, seed=0),
             id=f"conv-{layers}-{first}",
         )
         for layers in (1, 2)
@@ -127,7 +129,7 @@ def test_every_family_cell_layer_count_and_layout_streams_step_by_step_like_torc
 def test_the_metadata_names_the_graphs_inputs_outputs_and_their_shapes(tmp_path: Path) -> None:
     import onnx
 
-    model = sf.RecurrentForecaster(2, 1, 8, 2, cell="lstm", batch_first=False)
+    model = sf.RecurrentForecaster(2, 1, 8, 2, cell="lstm", batch_first=False, seed=0)
     info = sf.export_onnx(model, tmp_path / "lstm.onnx", opset=18)
     proto = onnx.load(str(tmp_path / "lstm.onnx"))
     props = {p.key: json.loads(p.value) for p in proto.metadata_props}
@@ -151,14 +153,14 @@ def test_the_metadata_names_the_graphs_inputs_outputs_and_their_shapes(tmp_path:
 
 
 def test_a_memoryless_forecaster_has_no_state_tensors(tmp_path: Path) -> None:
-    info = sf.export_onnx(sf.FeedForwardForecaster(window=1), tmp_path / "mlp.onnx")
+    info = sf.export_onnx(sf.FeedForwardForecaster(window=1, seed=0), tmp_path / "mlp.onnx")
     assert [i["name"] for i in info["io"]["inputs"]] == ["x"]
     assert [o["name"] for o in info["io"]["outputs"]] == ["y"]
     assert info["io"]["state"] == []
 
 
 def test_a_float64_model_is_exported_in_float32_and_left_as_it_was(tmp_path: Path) -> None:
-    model = sf.ConvForecaster(channels=4, head_hidden=4).double()
+    model = sf.ConvForecaster(channels=4, head_hidden=4, seed=0).double()
     sf.export_onnx(model, tmp_path / "conv.onnx")
     assert next(model.parameters()).dtype == torch.float64
     x = np.random.default_rng(0).normal(size=(2, 30, 1)).astype(np.float32)
@@ -217,7 +219,7 @@ def test_a_checkpoint_with_a_scaler_and_differencer_forecasts_in_the_data_units(
     y = trending(120)[:, None]
     differencer = sf.Differencer().fit(y)
     scaler = sf.Scaler().fit(differencer.transform(y))
-    model = sf.RecurrentForecaster(hidden_size=6, num_layers=1, cell="gru")
+    model = sf.RecurrentForecaster(hidden_size=6, num_layers=1, cell="gru", seed=0)
     sf.save(tmp_path / "m.safetensors", model, scaler=scaler, differencer=differencer)
     sf.export_onnx(sf.load(tmp_path / "m.safetensors"), tmp_path / "m.onnx")
     stream = OnnxStreamingForecaster(tmp_path / "m.onnx")
@@ -233,7 +235,100 @@ def test_a_checkpoint_with_a_scaler_and_differencer_forecasts_in_the_data_units(
     np.testing.assert_allclose(stream.forecast(5), y[-1] + np.cumsum(future, axis=0), rtol=1e-6, atol=1e-5)
 
 
-def test_export_writes_atomically_and_refuses_a_missing_folder(tmp_path: Path) -> None:
+def test_export_refuses_a_missing_folder_and_a_failed_export_leaves_an_existing_file_as_it_was(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     with pytest.raises(FileNotFoundError, match="does not exist"):
-        sf.export_onnx(sf.FeedForwardForecaster(), tmp_path / "no" / "m.onnx")
+        sf.export_onnx(sf.FeedForwardForecaster(seed=0), tmp_path / "no" / "m.onnx")
     assert list(tmp_path.iterdir()) == []
+    existing = tmp_path / "m.onnx"
+    existing.write_bytes(b"the previous model")
+
+    def fail(*args: object) -> None:
+        msg = "verification failed"
+        raise RuntimeError(msg)
+
+    monkeypatch.setattr("seqforecast.export._verify", fail)
+    with pytest.raises(RuntimeError, match="verification failed"):
+        sf.export_onnx(sf.FeedForwardForecaster(seed=0), existing)
+    assert existing.read_bytes() == b"the previous model"
+    assert list(tmp_path.iterdir()) == [existing]  # no temporary file left behind
+
+
+def test_export_runs_on_a_torch_whose_exporter_has_no_dynamo_argument(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """torch before 2.5 has only the TorchScript exporter, and no `dynamo` argument."""
+    real = torch.onnx.export
+    calls: list[dict[str, Any]] = []
+
+    def old_export(  # the signature of torch < 2.5, in part
+        model: Any,
+        args: Any,
+        f: Any,
+        *,
+        input_names: Any = None,
+        output_names: Any = None,
+        dynamic_axes: Any = None,
+        opset_version: Any = None,
+    ) -> None:
+        calls.append({"opset_version": opset_version})
+        real(
+            model,
+            args,
+            f,
+            input_names=input_names,
+            output_names=output_names,
+            dynamic_axes=dynamic_axes,
+            opset_version=opset_version,
+            dynamo=False,
+        )
+
+    monkeypatch.setattr(torch.onnx, "export", old_export)
+    sf.export_onnx(sf.RecurrentForecaster(hidden_size=4, seed=0), tmp_path / "gru.onnx")
+    assert calls == [{"opset_version": 17}]
+
+
+def random_walk_auto() -> tuple[sf.AutoForecaster, np.ndarray]:
+    """An AutoForecaster that chose the naive forecast (no model beats it on this random walk), and the walk."""
+    y = np.cumsum(np.random.default_rng(5).normal(size=80))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "no model beat the naive forecast": the point here
+        est = sf.AutoForecaster(seed=0, models=("linear",)).fit(y[:60])
+    assert est.choice_ == "naive"
+    return est, y
+
+
+def test_an_auto_forecaster_that_chose_the_naive_forecast_exports_and_forecasts(tmp_path: Path) -> None:
+    from seqforecast.runtime import OnnxStreamingForecaster
+
+    est, y = random_walk_auto()
+    info = sf.export_onnx(est, tmp_path / "naive.onnx")
+    assert info["io"]["state"] == []
+    assert info["start"]["state"] is None  # torch's empty state of a memoryless model is not written
+    stream = OnnxStreamingForecaster(tmp_path / "naive.onnx")
+    assert stream.state is None
+    np.testing.assert_allclose(stream.forecast(3), est.forecast(3), atol=1e-9)
+    updates = np.stack([stream.update(y[t : t + 1]) for t in range(60, 80)])
+    np.testing.assert_allclose(updates, est.update(y[60:]), atol=1e-9)
+    np.testing.assert_allclose(stream.forecast(3), np.repeat(y[-1:, None], 3, axis=0), atol=1e-9)
+
+
+def test_a_file_with_torchs_empty_state_in_its_start_still_reads(tmp_path: Path) -> None:
+    """Files written before the empty state was dropped hold a (1, 0, 1) tensor: the runtime ignores it."""
+    import onnx
+
+    from seqforecast.runtime import OnnxStreamingForecaster
+
+    est, _ = random_walk_auto()
+    sf.export_onnx(est, tmp_path / "naive.onnx")
+    proto = onnx.load(str(tmp_path / "naive.onnx"))
+    for entry in proto.metadata_props:
+        if entry.key == "seqforecast.start":
+            start = json.loads(entry.value)
+            start["state"] = [{"shape": [1, 0, 1], "values": []}]
+            entry.value = json.dumps(start)
+    (tmp_path / "old.onnx").write_bytes(proto.SerializeToString())
+    stream = OnnxStreamingForecaster(tmp_path / "old.onnx")
+    assert stream.state is None
+    np.testing.assert_allclose(stream.forecast(3), est.forecast(3), atol=1e-9)

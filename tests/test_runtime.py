@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import subprocess
 import sys
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -48,7 +51,7 @@ def test_updates_equal_torchs_streaming_forecaster_for_a_batch(lstm_path: Path) 
 
 def test_a_primed_state_from_torch_continues_in_the_runtime(lstm_path: Path) -> None:
     model = lstm(lstm_path)
-    history = torch.randn(30, 2)
+    history = torch.randn(30, 2, generator=torch.Generator().manual_seed(0))
     state = sf.prime(model, history)
     stream = OnnxStreamingForecaster(lstm_path, state=tuple(t.numpy() for t in state_tensors(state)))
     x_t = np.array([0.3, -0.2], dtype=np.float32)
@@ -76,7 +79,7 @@ def test_reset_starts_again_and_a_new_batch_size_needs_it(lstm_path: Path) -> No
     stream = OnnxStreamingForecaster(lstm_path)
     first = stream.update(np.ones((2, 2)))
     stream.update(np.zeros((2, 2)))
-    with pytest.raises(ValueError, match="`x_t` has 3 series but this stream carries 2; call reset"):
+    with pytest.raises(ValueError, match=r"`x_t` has 3 series but this stream carries 2; call reset\(fresh=True\)"):
         stream.update(np.zeros((3, 2)))
     stream.reset()
     assert stream.steps == 0
@@ -102,7 +105,10 @@ def test_the_runtime_runs_where_torch_cannot_be_imported(lstm_path: Path, tmp_pa
     )
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, check=False)
     assert run.returncode == 0, run.stderr
-    assert run.stdout.strip() == "(2,) (4, 2) ['seqforecast', 'seqforecast._version', 'seqforecast.runtime']"
+    assert (
+        run.stdout.strip()
+        == "(2,) (4, 2) ['seqforecast', 'seqforecast._onnx_metadata', 'seqforecast._version', 'seqforecast.runtime']"
+    )
 
 
 def test_importing_the_runtime_imports_no_torch() -> None:
@@ -196,7 +202,7 @@ def test_a_state_of_the_wrong_shape_gets_one_clear_error(lstm_path: Path, state:
 
 def test_bad_arguments_get_one_clear_error(lstm_path: Path, tmp_path: Path) -> None:
     stream = OnnxStreamingForecaster(lstm_path)
-    with pytest.raises(ValueError, match="has seen no data to forecast from"):
+    with pytest.raises(ValueError, match=r"has seen 0 observation\(s\) since its start.*with 1 more first"):
         stream.forecast(3)
     stream.update(np.zeros(2))
     with pytest.raises(ValueError, match="`horizon` must be an integer >= 1, got 0"):
@@ -207,7 +213,10 @@ def test_bad_arguments_get_one_clear_error(lstm_path: Path, tmp_path: Path) -> N
         OnnxStreamingForecaster(3)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="`threads` must be an integer >= 0"):
         OnnxStreamingForecaster(lstm_path, threads=-1)
-    sf.export_onnx(sf.FeedForwardForecaster(1, 2), tmp_path / "wide.onnx")
+    with pytest.raises(TypeError, match=r"`threads` must be an integer >= 0 .*got True \(bool\)"):
+        OnnxStreamingForecaster(lstm_path, threads=True)
+    assert OnnxStreamingForecaster(lstm_path, threads=np.int64(1)).update(np.zeros(2)).shape == (2,)
+    sf.export_onnx(sf.FeedForwardForecaster(1, 2, seed=0), tmp_path / "wide.onnx")
     wide = OnnxStreamingForecaster(tmp_path / "wide.onnx")
     assert wide.update([0.5]).shape == (2,)
     with pytest.raises(ValueError, match="cannot feed its forecasts back: output_size=2, input_size=1"):
@@ -221,8 +230,17 @@ def test_a_seasonal_transform_gives_the_naive_forecast_until_a_season_is_seen(tm
     sf.export_onnx(est, tmp_path / "auto.onnx")
     stream = OnnxStreamingForecaster(tmp_path / "auto.onnx")
     stream.reset(fresh=True)
-    with pytest.raises(ValueError, match="update\\(\\) it with at least"):
+    transform = stream.metadata["transform"]
+    offset = transform["season"] + int(transform["difference"])
+    assert transform["season"] == 8
+    with pytest.raises(ValueError, match=rf"update\(\) it with {offset + 1} more first"):
         stream.forecast(2)
+    stream.update(y[:1])
+    with pytest.raises(
+        ValueError, match=rf"seen 1 observation\(s\) .*looks back {offset}\): update\(\) it with {offset} more"
+    ):
+        stream.forecast(2)
+    stream.reset(fresh=True)
     got = np.stack([stream.update(y[i : i + 1]) for i in range(len(y))])
     np.testing.assert_allclose(got, est.predict(y), rtol=1e-6, atol=1e-5)
     np.testing.assert_allclose(stream.forecast(10), est.forecast(10), rtol=1e-6, atol=1e-5)
@@ -246,5 +264,224 @@ def test_a_file_whose_metadata_was_tampered_with_is_refused(lstm_path: Path, tmp
     with pytest.raises(OnnxModelError, match="its metadata is incomplete"):
         OnnxStreamingForecaster(broken)
     renamed = retagged(lstm_path, tmp_path / "renamed.onnx", "seqforecast.io", json.dumps({"state": []}))
-    with pytest.raises(OnnxModelError, match=r"its graph takes \['x', 'h', 'c'\], its metadata says \['x'\]"):
+    with pytest.raises(
+        OnnxModelError,
+        match=r"its graph's inputs are x \(batch, time, 2\), h \(2, batch, 6\), c .*; its metadata says x \(batch, time, 2\)$",
+    ):
         OnnxStreamingForecaster(renamed)
+
+
+def rewritten(source: Path, target: Path, changes: dict[str, Any]) -> Path:
+    """``source`` with some ``seqforecast.*`` metadata changed: ``changes[key](value) -> new value`` (JSON)."""
+    model = onnx.load(str(source))
+    for entry in model.metadata_props:
+        key = entry.key.removeprefix("seqforecast.")
+        if key in changes:
+            entry.value = json.dumps(changes[key](json.loads(entry.value)))
+    target.write_bytes(model.SerializeToString())
+    return target
+
+
+def setting(path: str, value: object) -> Callable[[Any], Any]:
+    """A change that sets ``path`` (keys separated by dots, list indices as numbers) to ``value``."""
+
+    def change(data: Any) -> Any:
+        data = copy.deepcopy(data)
+        *parents, last = [int(k) if k.isdigit() else k for k in path.split(".")]
+        node = data
+        for key in parents:
+            node = node[key]
+        node[last] = value
+        return data
+
+    return change
+
+
+def lstm_start(**fields: object) -> Callable[[Any], Any]:
+    """A starting point for the LSTM file (batch 1, no transform), with ``fields`` replaced."""
+    state = [{"shape": [2, 1, 6], "values": [0.1] * 12}, {"shape": [2, 1, 6], "values": [0.2] * 12}]
+    start = {"state": state, "tail": [[0.5, 0.5]], "next": [0.0, 1.0]}
+    return lambda _: {**start, **fields}
+
+
+TAMPERED = [
+    pytest.param(
+        "model",
+        setting("input_size", 3),
+        r"graph's inputs are x \(batch, time, 2\).*says x \(batch, time, 3\)",
+        id="input_size",
+    ),
+    pytest.param(
+        "model",
+        setting("output_size", 1),
+        r"graph's outputs are y \(batch, time, 2\).*says y \(batch, time, 1\)",
+        id="output_size",
+    ),
+    pytest.param(
+        "model", setting("input_size", True), r"model.input_size must be an integer >= 1, got True", id="bool-size"
+    ),
+    pytest.param("model", setting("batch_first", "yes"), "model.batch_first must be true or false", id="batch_first"),
+    pytest.param(
+        "io",
+        setting("state.1.shape", [2, "batch", 5]),
+        r"inputs are .*c \(2, batch, 6\).*says .*c \(2, batch, 5\)",
+        id="state-shape",
+    ),
+    pytest.param(
+        "io",
+        setting("state.0.shape", [2, 6, 6]),
+        r"io.state shape \[2, 6, 6\] must be sizes with 'batch'",
+        id="no-batch-axis",
+    ),
+    pytest.param("io", setting("state.0.input", "hidden"), r"inputs are x .*, h .*says x .*, hidden", id="state-name"),
+    pytest.param(
+        "io",
+        setting("outputs.0.shape", ["batch", "time", 3]),
+        r"io.outputs \(y \(batch, time, 3\), .*\) disagree with its model and io.state \(y \(batch, time, 2\)",
+        id="io-outputs",
+    ),
+    pytest.param("io", setting("inputs", []), r"io.inputs \(\) disagree", id="io-inputs"),
+    pytest.param("transform", setting("season", -3), "transform.season must be an integer >= 0, got -3", id="season"),
+    pytest.param(
+        "transform",
+        setting("scale", {"mean": [0, 0], "std": [0, 0]}),
+        r"transform.scale.std must be > 0, got \[0.0, 0.0\]",
+        id="std-zero",
+    ),
+    pytest.param(
+        "transform",
+        setting("scale", {"mean": [0, 0], "std": [1, -1]}),
+        "transform.scale.std must be > 0",
+        id="std-negative",
+    ),
+    pytest.param(
+        "transform",
+        setting("scale", {"mean": [float("nan"), 0], "std": [1, 1]}),
+        "transform.scale.mean` must be finite",
+        id="mean-nan",
+    ),
+    pytest.param(
+        "transform",
+        setting("scale", {"mean": [0], "std": [1]}),
+        r"must have 2 value\(s\) \(input_size\), got shapes \(1,\)",
+        id="scale-length",
+    ),
+    pytest.param(
+        "transform",
+        setting("scale", {"mean": "a", "std": [1, 1]}),
+        "transform.scale.mean` must hold real numbers",
+        id="scale-text",
+    ),
+    pytest.param("start", lstm_start(), None, id="valid-start"),
+    pytest.param(
+        "start",
+        lstm_start(state=lstm_start()(None)["state"][:1]),
+        r"`state` must be 2 array\(s\)",
+        id="one-state-tensor",
+    ),
+    pytest.param(
+        "start",
+        lstm_start(state=[{"shape": [2, 2, 6], "values": [0.0] * 24}] * 2),
+        "start.state must be for one series",
+        id="start-batch",
+    ),
+    pytest.param(
+        "start",
+        lstm_start(state=[{"shape": [2, 1, 5], "values": [0.0] * 10}] * 2),
+        "was it made by another model",
+        id="start-shape",
+    ),
+    pytest.param("start", lstm_start(tail="abc"), "start.tail` must hold real numbers", id="tail-text"),
+    pytest.param(
+        "start", lstm_start(tail=[[0.5, 0.5], [1.0, 1.0]]), r"start.tail must have shape \(1, 2\)", id="tail-shape"
+    ),
+    pytest.param(
+        "start",
+        lstm_start(next=[0.0]),
+        r"start.next must have 2 value\(s\) \(output_size\), got shape \(1,\)",
+        id="next-length",
+    ),
+    pytest.param("start", lstm_start(next=[0.0, None]), "start.next` must hold real numbers", id="next-null"),
+    pytest.param("start", lambda _: [1, 2], "start must be null or an object", id="start-list"),
+    pytest.param(
+        "format_version", lambda _: 1.9, r"format_version must be an integer >= 1, got 1.9", id="version-float"
+    ),
+    pytest.param(
+        "format_version", lambda _: True, r"format_version must be an integer >= 1, got True", id="version-bool"
+    ),
+    pytest.param("format_version", lambda _: 0, r"format_version must be an integer >= 1, got 0", id="version-0"),
+    pytest.param(
+        "format_version", lambda _: -2, r"format_version must be an integer >= 1, got -2", id="version-negative"
+    ),
+]
+
+
+@pytest.mark.parametrize(("key", "change", "match"), TAMPERED)
+def test_every_field_of_tampered_metadata_is_checked_with_one_clear_error(
+    lstm_path: Path, tmp_path: Path, key: str, change: Callable[[Any], Any], match: str | None
+) -> None:
+    path = rewritten(lstm_path, tmp_path / "tampered.onnx", {key: change})
+    if match is None:  # the unchanged parts of a tampered file are valid: it streams from its start
+        stream = OnnxStreamingForecaster(path)
+        np.testing.assert_array_equal(stream.forecast(1), [[0.0, 1.0]])
+        assert [float(s[0, 0, 0]) for s in stream.state or ()] == pytest.approx([0.1, 0.2])
+        return
+    with pytest.raises(OnnxModelError, match=rf"tampered\.onnx is not a valid seqforecast ONNX model: .*{match}"):
+        OnnxStreamingForecaster(path)
+
+
+def test_state_returns_copies_before_and_after_the_first_update(lstm_path: Path, tmp_path: Path) -> None:
+    given = (np.full((2, 1, 6), 0.5, np.float32), np.full((2, 1, 6), -0.5, np.float32))
+    stream = OnnxStreamingForecaster(lstm_path, state=given)
+    for array in stream.state or ():
+        array[...] = 99.0
+    np.testing.assert_array_equal((stream.state or ())[0], given[0])
+    started = OnnxStreamingForecaster(rewritten(lstm_path, tmp_path / "started.onnx", {"start": lstm_start()}))
+    (started.state or ())[0][...] = 99.0
+    started.reset()
+    np.testing.assert_allclose((started.state or ())[0], 0.1)
+    first = stream.update(np.zeros(2))
+    (stream.state or ())[1][...] = 99.0
+    stream.reset(state=given)
+    np.testing.assert_array_equal(stream.update(np.zeros(2)), first)
+
+
+def test_a_scaled_model_without_memory_takes_a_new_batch_size_at_any_step(tmp_path: Path) -> None:
+    y = np.random.default_rng(0).normal(5.0, 2.0, size=(50, 1))
+    model = sf.FeedForwardForecaster(hidden_sizes=(4,), window=1, seed=0)
+    sf.save(tmp_path / "m.safetensors", model, scaler=sf.Scaler().fit(y))
+    sf.export_onnx(sf.load(tmp_path / "m.safetensors"), tmp_path / "m.onnx")
+    stream = OnnxStreamingForecaster(tmp_path / "m.onnx")
+    three = np.array([[1.0], [2.0], [3.0]])
+    stream.update(three[:2])
+    got = stream.update(three)
+    np.testing.assert_allclose(got, OnnxStreamingForecaster(tmp_path / "m.onnx").update(three), atol=0)
+    assert stream.update(three[0]).shape == (1,)
+    np.testing.assert_allclose(stream.forecast(2)[0], got[0], atol=1e-12)
+
+
+@pytest.mark.parametrize("season", [0, 3])
+@pytest.mark.parametrize("difference", [False, True])
+def test_the_runtimes_transforms_are_the_auto_forecasters(tmp_path: Path, difference: bool, season: int) -> None:
+    """Updates and forecasts of a graph under each transform equal auto._Transform's apply, anchors and integrate."""
+    from seqforecast.auto import _Transform
+
+    transform = _Transform(difference, season)
+    model = sf.FeedForwardForecaster(hidden_sizes=(4,), window=2, seed=0)
+    sf.export_onnx(model, tmp_path / "plain.onnx")
+    path = rewritten(
+        tmp_path / "plain.onnx",
+        tmp_path / "transformed.onnx",
+        {"transform": lambda _: {"difference": difference, "season": season, "scale": None}},
+    )
+    y = np.cumsum(np.random.default_rng(2).normal(size=(30, 1)), axis=0) + np.sin(np.arange(30) * 2.1)[:, None]
+    stream = OnnxStreamingForecaster(path)
+    got = np.stack([stream.update(value) for value in y])
+    offset = transform.offset
+    np.testing.assert_array_equal(got[:offset], y[:offset])  # the naive forecast until the look-back is full
+    out, _ = sf.predict(model, transform.apply(y).astype(np.float32))
+    times = np.arange(offset + 1, len(y) + 1)
+    np.testing.assert_allclose(got[offset:], out.double().numpy() + transform.anchors(y, times), atol=1e-5)
+    w_hat = sf.forecast(model, transform.apply(y).astype(np.float32), 7).double().numpy()
+    expected = transform.integrate(y[-(offset + 1) :][None], w_hat[None])[0]
+    np.testing.assert_allclose(stream.forecast(7), expected, atol=1e-5)

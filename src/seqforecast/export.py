@@ -42,6 +42,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import importlib.util
+import inspect
 import io
 import json
 import os
@@ -58,12 +59,11 @@ from seqforecast._version import __version__
 from seqforecast.base import BaseForecaster, State, state_tensors
 from seqforecast.checkpoint import Checkpoint, _write_atomic
 from seqforecast.models import ConvForecaster, FeedForwardForecaster, RecurrentForecaster
+from seqforecast.runtime import FORMAT_VERSION
 from seqforecast.transforms import Scaler
 
 __all__ = ["FORMAT_VERSION", "METADATA_PREFIX", "export_onnx"]
 
-FORMAT_VERSION = 1
-"""The version of the metadata format written (``seqforecast.format_version``)."""
 METADATA_PREFIX = "seqforecast."
 DEFAULT_OPSET = 17
 OPSETS = range(14, 21)
@@ -93,7 +93,8 @@ def _state_json(state: State) -> list[dict[str, Any]] | None:
 def _start(tail: Any, state: list[dict[str, Any]] | None, next_output: Any) -> dict[str, Any] | None:
     if next_output is None:
         return None  # nothing seen yet: a fresh start
-    return {"tail": np.asarray(tail, dtype=np.float64).tolist(), "state": state, "next": list(next_output)}
+    kept = [t for t in state or () if all(int(d) for d in t["shape"])]  # a memoryless model's state is empty
+    return {"tail": np.asarray(tail, dtype=np.float64).tolist(), "state": kept or None, "next": list(next_output)}
 
 
 def _source(model: object) -> _Source:
@@ -112,7 +113,9 @@ def _source(model: object) -> _Source:
                 _start(info["tail"], state, info["next"]),
             )
         return _Source(model.model, model.differencer is not None, 0, model.scaler)
-    if type(model).__name__ == "AutoForecaster" and hasattr(model, "_transform"):
+    from seqforecast.auto import AutoForecaster  # auto imports the training loop: only when needed
+
+    if isinstance(model, AutoForecaster):
         auto = cast("Any", model)
         if auto.model_ is None:
             msg = "`model` is an AutoForecaster that is not fitted yet: call fit(y) before exporting it"
@@ -230,6 +233,8 @@ def _onnx_bytes(graph: _Graph, spec: dict[str, Any], opset: int) -> bytes:
     for s in spec["state"]:
         dynamic[s["input"]] = dynamic[s["output"]] = {s["batch_axis"]: "batch"}
     buffer = io.BytesIO()
+    # torch >= 2.5 has two exporters, chosen by `dynamo` (True by default from torch 2.9); older ones only this one.
+    legacy: dict[str, Any] = {"dynamo": False} if "dynamo" in inspect.signature(torch.onnx.export).parameters else {}
     # The TorchScript exporter: it keeps nn.RNN/LSTM/GRU as ONNX RNN/LSTM/GRU nodes with every axis
     # dynamic, in a fraction of a second (torch.export fixes the output's time axis, and takes seconds).
     with warnings.catch_warnings(), torch.no_grad():
@@ -242,7 +247,7 @@ def _onnx_bytes(graph: _Graph, spec: dict[str, Any], opset: int) -> bytes:
             output_names=[o["name"] for o in spec["outputs"]],
             dynamic_axes=dynamic,
             opset_version=opset,
-            dynamo=False,
+            **legacy,
         )
     return buffer.getvalue()
 

@@ -17,6 +17,9 @@ from typing import Any
 
 import numpy as np
 
+from seqforecast._onnx_metadata import StateArrays, check_state, parse_version, read_layout, real_array
+from seqforecast._onnx_metadata import describe as _describe
+
 __all__ = ["FORMAT_VERSION", "OnnxModelError", "OnnxStreamingForecaster"]
 
 FORMAT_VERSION = 1
@@ -24,31 +27,9 @@ FORMAT_VERSION = 1
 _PREFIX = "seqforecast."
 _KEYS = ("model", "io", "transform", "start")
 
-StateArrays = tuple[np.ndarray, ...]
-
 
 class OnnxModelError(ValueError):
     """A file is not an ONNX model written by :func:`seqforecast.export_onnx` (or is of a newer format)."""
-
-
-def _describe(value: object) -> str:
-    if isinstance(value, np.ndarray):
-        return f"an array of shape {value.shape} and dtype {value.dtype}"
-    text = repr(value)
-    return f"{text[:57] + '...' if len(text) > 60 else text} ({type(value).__name__})"
-
-
-def _real_array(name: str, value: object) -> np.ndarray:
-    """``value`` as a float64 array of finite real numbers, or a clear error."""
-    array = value if isinstance(value, np.ndarray) else np.asarray(value)
-    if array.dtype.kind not in "fiu":
-        msg = f"`{name}` must hold real numbers, got {_describe(value)}"
-        raise TypeError(msg)
-    array = array.astype(np.float64, copy=False)
-    if not np.isfinite(array).all():
-        msg = f"`{name}` must be finite, got NaN or infinity in {_describe(value)}"
-        raise ValueError(msg)
-    return array
 
 
 class OnnxStreamingForecaster:
@@ -101,9 +82,12 @@ class OnnxStreamingForecaster:
         if not isinstance(given["path"], (str, os.PathLike)) or path == "":
             msg = f"`path` must be a file path (str or os.PathLike), got {_describe(path)}"
             raise TypeError(msg)
-        if isinstance(threads, bool) or not isinstance(given["threads"], int) or threads < 0:
+        if isinstance(threads, bool) or not isinstance(given["threads"], (int, np.integer)):
             msg = f"`threads` must be an integer >= 0 (0: onnxruntime's default), got {_describe(threads)}"
-            raise (ValueError if isinstance(given["threads"], int) else TypeError)(msg)
+            raise TypeError(msg)
+        if threads < 0:
+            msg = f"`threads` must be an integer >= 0 (0: onnxruntime's default), got {threads}"
+            raise ValueError(msg)
         file = Path(path)
         if not file.is_file():
             msg = f"cannot read the ONNX model {str(path)!r}: " + (
@@ -114,7 +98,7 @@ class OnnxStreamingForecaster:
 
         self._ort = onnxruntime
         options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = threads
+        options.intra_op_num_threads = int(threads)
         options.inter_op_num_threads = 1
         options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
         options.log_severity_level = 3  # errors only
@@ -125,36 +109,37 @@ class OnnxStreamingForecaster:
             msg = f"{path} is not a readable ONNX model: {first}"
             raise OnnxModelError(msg) from None
         self.metadata = self._read_metadata(path, self.session.get_modelmeta().custom_metadata_map)
+        graph = {
+            "inputs": [(i.name, list(i.shape)) for i in self.session.get_inputs()],
+            "outputs": [(o.name, list(o.shape)) for o in self.session.get_outputs()],
+        }
         try:
-            self._read_fields()
-        except (KeyError, TypeError, ValueError, IndexError) as error:
-            msg = f"{path} is not a valid seqforecast ONNX model: its metadata is incomplete ({error!r})"
+            self._read_fields(read_layout(self.metadata, graph))
+        except KeyError as error:
+            msg = f"{path} is not a valid seqforecast ONNX model: its metadata is incomplete (no {error})"
             raise OnnxModelError(msg) from None
-        graph_inputs = [i.name for i in self.session.get_inputs()]
-        if graph_inputs != self._input_names:
-            msg = f"{path} is not a valid seqforecast ONNX model: its graph takes {graph_inputs}, its metadata says {self._input_names}"
-            raise OnnxModelError(msg)
+        except (TypeError, ValueError, IndexError) as error:
+            msg = f"{path} is not a valid seqforecast ONNX model: {error}"
+            raise OnnxModelError(msg) from None
         self._initial = None if state is None else self._check_state(state)
         self.reset()
 
     # -- reading the file --------------------------------------------------------------------
-    def _read_fields(self) -> None:
-        """The sizes, layout, state names and transform from :attr:`metadata`."""
-        model, io, transform = self.metadata["model"], self.metadata["io"], self.metadata["transform"]
-        self.input_size: int = int(model["input_size"])
-        self.output_size: int = int(model["output_size"])
-        self.batch_first: bool = bool(model["batch_first"])
-        self._state_spec: list[dict[str, Any]] = [dict(s) for s in io["state"]]
-        self._output_names = ["y", *(str(s["output"]) for s in self._state_spec)]
-        self._input_names = ["x", *(str(s["input"]) for s in self._state_spec)]
-        self._difference = bool(transform["difference"])
-        self._season = int(transform["season"])
-        self._offset = self._season + int(self._difference)
-        scale = transform["scale"]
-        features = (self.input_size,)
-        self._mean = np.zeros(features) if scale is None else np.asarray(scale["mean"], np.float64).reshape(features)
-        self._std = np.ones(features) if scale is None else np.asarray(scale["std"], np.float64).reshape(features)
-        self._plain = scale is None and self._offset == 0  # no transform at all: the fast path
+    def _read_fields(self, layout: Any) -> None:
+        """The sizes, layout, state names and transform of the checked metadata."""
+        self._layout = layout
+        self.input_size: int = layout.input_size
+        self.output_size: int = layout.output_size
+        self.batch_first: bool = layout.batch_first
+        self._state_spec: tuple[dict[str, Any], ...] = layout.state
+        self._output_names: list[str] = layout.output_names
+        self._input_names: list[str] = layout.input_names
+        self._difference: bool = layout.difference
+        self._season: int = layout.season
+        self._offset: int = layout.offset
+        self._mean: np.ndarray = layout.mean
+        self._std: np.ndarray = layout.std
+        self._plain = not layout.scaled and self._offset == 0  # no transform at all: the fast path
 
     @staticmethod
     def _read_metadata(path: object, props: dict[str, str]) -> dict[str, Any]:
@@ -166,7 +151,7 @@ class OnnxStreamingForecaster:
             )
             raise OnnxModelError(msg)
         try:
-            version = int(json.loads(version_text))
+            version = parse_version(version_text)
             metadata: dict[str, Any] = {"format_version": version}
             for key in _KEYS:
                 metadata[key] = json.loads(props[_PREFIX + key])
@@ -187,26 +172,7 @@ class OnnxStreamingForecaster:
 
     def _check_state(self, state: object) -> StateArrays:
         """``state`` as float32 arrays of the graph's state shapes (one batch size for all), or raise."""
-        specs = self._state_spec
-        shapes = [tuple(s["shape"]) for s in specs]
-        want = shapes[0] if len(shapes) == 1 else shapes
-        given = state if isinstance(state, (tuple, list)) else (state,)
-        if not specs:  # no memory: only torch's empty state (the last 0 inputs) is accepted
-            if all(np.size(s) == 0 for s in given):
-                return ()
-            msg = f"`state` must be None or empty: this model has no memory, got {_describe(state)}"
-            raise ValueError(msg)
-        if len(given) != len(specs):
-            msg = f"`state` must be {len(specs)} array(s) of shape {want} ({', '.join(self._input_names[1:]) or 'none'}), got {_describe(state)}"
-            raise ValueError(msg)
-        arrays = tuple(_real_array("state", s).astype(np.float32) for s in given)
-        batch = arrays[0].shape[specs[0]["batch_axis"]] if arrays and arrays[0].ndim == len(shapes[0]) else 0
-        for array, spec in zip(arrays, specs, strict=True):
-            if batch < 1 or array.shape != self._state_shape(spec, batch):
-                got = tuple(a.shape for a in arrays)
-                msg = f"`state` must have shape {want} ('batch' the same for all), got {got[0] if len(got) == 1 else got}; was it made by another model?"
-                raise ValueError(msg)
-        return arrays
+        return check_state(self._state_spec, state)
 
     # -- streaming ---------------------------------------------------------------------------
     def reset(self, state: object = None, *, fresh: bool = False) -> None:
@@ -229,7 +195,7 @@ class OnnxStreamingForecaster:
             >>> bool((stream.update([0.5]) == first).all()), stream.steps
             (True, 1)
         """
-        start = self.metadata["start"]
+        start = self._layout.start
         self.steps = 0
         self._next: np.ndarray | None = None  # the model's last output (model space, float32), (batch, F)
         self._tail = np.zeros((0, 1, self.input_size))  # the last offset + 1 levels, (L, batch, F)
@@ -241,13 +207,10 @@ class OnnxStreamingForecaster:
         elif self._initial is not None and not fresh:
             self._start_state = self._initial or None
         elif start is not None and not fresh:
-            arrays = tuple(
-                np.asarray(s["values"], dtype=np.float32).reshape(s["shape"]) for s in (start["state"] or ())
-            )
-            self._start_state = arrays or None
-            self._tail = np.asarray(start["tail"], dtype=np.float64).reshape(-1, 1, self.input_size)
+            self._start_state = start.state or None
+            self._tail = start.tail.copy()
             self._seen = len(self._tail)
-            self._next = np.asarray(start["next"], dtype=np.float32).reshape(1, -1)
+            self._next = start.next.copy()
         self._lanes: int | None = None  # the batch size the buffers below are for
         if self._start_state is not None and self._state_spec:
             self._lanes = int(self._start_state[0].shape[self._state_spec[0]["batch_axis"]])
@@ -260,13 +223,15 @@ class OnnxStreamingForecaster:
         """The model's current state (copies), one float32 array per state input; None before a fresh start."""
         if self._bindings:
             return tuple(b.copy() for b in self._buffers[self._flip]) or None
-        return self._start_state
+        return None if self._start_state is None else tuple(a.copy() for a in self._start_state)
 
     def _prepare(self, batch: int) -> None:
         """Buffers and two IO bindings for ``batch`` series: the state ping-pongs between two sets of arrays.
 
         Each update then copies ``x`` into a preallocated array and runs the
-        graph on arrays bound once: nothing is allocated, nothing converted.
+        graph on arrays bound once: the graph's inputs, outputs and state are
+        neither allocated nor converted (only the returned forecast and the
+        transforms' small arrays are new).
         """
         current = self.state
         self._x = np.zeros((batch, 1, self.input_size) if self.batch_first else (1, batch, self.input_size), np.float32)
@@ -296,7 +261,7 @@ class OnnxStreamingForecaster:
 
     def _run(self, u: np.ndarray) -> np.ndarray:
         """One step of the graph on ``u`` ``(batch, F)``, carrying the state; the output ``(batch, O)`` (a view)."""
-        if not self._bindings or self._lanes != u.shape[0]:
+        if not self._bindings or self._y_rows.shape[0] != u.shape[0]:  # none yet, or for another batch size
             self._prepare(u.shape[0])
         np.copyto(self._x, u.reshape(self._x.shape))
         self.session.run_with_iobinding(self._bindings[self._flip])
@@ -322,14 +287,14 @@ class OnnxStreamingForecaster:
         if type(x_t) is np.ndarray and x_t.dtype.kind == "f" and np.isfinite(x_t.sum()):
             x = x_t  # the common case, checked in one step (a sum is finite only if every term is)
         else:
-            x = _real_array("x_t", x_t)
+            x = real_array("x_t", x_t)
         one = x.ndim == 1
         if not (one or x.ndim == 2) or x.shape[-1] != self.input_size:
             msg = f"`x_t` must have shape ({self.input_size},) or (batch, {self.input_size}), got shape {x.shape}"
             raise ValueError(msg)
         batch = 1 if one else x.shape[0]
         if batch != self._lanes and self._lanes is not None and (self._state_spec or self._offset):
-            msg = f"`x_t` has {batch} series but this stream carries {self._lanes}; call reset() to start another batch"
+            msg = f"`x_t` has {batch} series but this stream carries {self._lanes}; call reset(fresh=True) to start another batch"
             raise ValueError(msg)
         self._unbatched = one
         self.steps += 1
@@ -337,7 +302,8 @@ class OnnxStreamingForecaster:
             y = self._run(x.reshape(batch, self.input_size))
             return y.reshape(-1).astype(np.float64) if one else y.astype(np.float64)
         levels = x.reshape(batch, self.input_size).astype(np.float64)
-        tail = self._tail if len(self._tail) else np.zeros((0, batch, self.input_size))
+        same = len(self._tail) and self._tail.shape[1] == batch  # a memoryless model may change its batch
+        tail = self._tail if same else np.zeros((0, batch, self.input_size))
         self._tail = np.concatenate((tail[max(0, len(tail) - self._offset) :], levels[None]))  # keep offset + 1
         self._lanes = batch
         self._seen += 1
@@ -404,8 +370,11 @@ class OnnxStreamingForecaster:
             msg = f"this model cannot feed its forecasts back: output_size={self.output_size}, input_size={self.input_size}"
             raise ValueError(msg)
         if self._next is None:
-            need = f"at least {self._offset + 1} observations (its transform looks back {self._offset})"
-            msg = f"this stream has seen no data to forecast from: update() it with {need if self._offset else 'an observation'} first"
+            more = self._offset + 1 - self._seen
+            msg = (
+                f"this stream has seen {self._seen} observation(s) since its start, too few to forecast from "
+                f"(its transform looks back {self._offset}): update() it with {more} more first"
+            )
             raise ValueError(msg)
         batch = self._next.shape[0]
         state = self.state or tuple(np.zeros(self._state_shape(s, batch), np.float32) for s in self._state_spec)
