@@ -15,6 +15,8 @@ from __future__ import annotations
 import ast
 import functools
 import importlib
+import sys
+import types
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +28,7 @@ if TYPE_CHECKING:  # what loads on first use; __getattr__ reads this block (as l
     from seqforecast.backtest import Backtest, Refit, backtest
     from seqforecast.base import BaseForecaster, Forecaster, State, detach_state
     from seqforecast.checkpoint import Checkpoint, CheckpointError, load, save
+    from seqforecast.conformal import AdaptiveConformal, ConformalCalibration, conformal_forecast
     from seqforecast.data import ArrayStream, SineStream, Stream, Window
     from seqforecast.inference import StreamingForecaster, forecast, predict, prime
     from seqforecast.metrics import evaluate
@@ -55,6 +58,7 @@ if TYPE_CHECKING:  # what loads on first use; __getattr__ reads this block (as l
     from seqforecast.transforms import Differencer, Scaler
 
 __all__ = [
+    "AdaptiveConformal",
     "ArrayStream",
     "AutoForecaster",
     "Backtest",
@@ -62,6 +66,7 @@ __all__ = [
     "Callback",
     "Checkpoint",
     "CheckpointError",
+    "ConformalCalibration",
     "ConvConfig",
     "ConvForecaster",
     "Differencer",
@@ -89,6 +94,7 @@ __all__ = [
     "Window",
     "__version__",
     "backtest",
+    "conformal_forecast",
     "detach_state",
     "evaluate",
     "forecast",
@@ -117,6 +123,19 @@ def _exports() -> dict[str, str]:
     }
 
 
+@functools.cache
+def _modules() -> frozenset[str]:
+    """The public names that are modules (``metrics``, ``plotting``), not names inside one."""
+    tree = ast.parse(Path(__file__).read_text(encoding="utf-8"))
+    block = next(node for node in tree.body if isinstance(node, ast.If) and ast.unparse(node.test) == "TYPE_CHECKING")
+    return frozenset(
+        alias.name
+        for node in block.body
+        if isinstance(node, ast.ImportFrom) and node.module == "seqforecast"
+        for alias in node.names
+    )
+
+
 def __getattr__(name: str) -> Any:
     """Import a public name's module on first use and keep the name here."""
     module_name = _exports().get(name)
@@ -124,10 +143,24 @@ def __getattr__(name: str) -> Any:
         msg = f"module 'seqforecast' has no attribute {name!r}"
         raise AttributeError(msg)
     module = importlib.import_module(module_name)
-    value = module if module_name == f"seqforecast.{name}" else getattr(module, name)
+    value = module if name in _modules() else getattr(module, name)
     globals()[name] = value
     return value
 
 
 def __dir__() -> list[str]:
     return sorted({*globals(), *__all__})
+
+
+class _Package(types.ModuleType):
+    """The package, which keeps a public function named like its module (``backtest``) a function."""
+
+    def __setattr__(self, name: str, value: object) -> None:
+        # Importing the submodule seqforecast.backtest sets the package's attribute `backtest` to that
+        # module; the public name is the function, which __getattr__ then loads.
+        if isinstance(value, types.ModuleType) and name in _exports() and name not in _modules():
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
