@@ -42,6 +42,7 @@ if TYPE_CHECKING:  # what loads on first use; __getattr__ reads this block (as l
         model_from_config,
     )
     from seqforecast.results import Forecast
+    from seqforecast.sampling import forecast_quantiles, sample_paths
     from seqforecast.series import load_series
     from seqforecast.tracing import Stage, trace_shapes
     from seqforecast.training import (
@@ -98,6 +99,7 @@ __all__ = [
     "detach_state",
     "evaluate",
     "forecast",
+    "forecast_quantiles",
     "load",
     "load_series",
     "metrics",
@@ -105,6 +107,7 @@ __all__ = [
     "plotting",
     "predict",
     "prime",
+    "sample_paths",
     "save",
     "trace_shapes",
 ]

@@ -27,6 +27,7 @@ from seqforecast import checkpoint
 from seqforecast._checks import check_int, describe, resolve_device
 from seqforecast.base import Forecaster, State, check_forecaster, detach_state
 from seqforecast.data import Stream, Window
+from seqforecast.heads import HeadLoss, training_objective
 from seqforecast.training import _resume
 from seqforecast.training._scopes import DeferredInterrupt, torch_threads
 from seqforecast.training.callbacks import Callback
@@ -89,13 +90,16 @@ def _validation_every(
     return log_every if val_every is None else check_int("val_every", val_every)
 
 
-def _mean_loss(model: Forecaster, loss_fn: LossFunction, stream: Stream, device: torch.device) -> float:
-    """Mean loss over a finite stream, with its own state (reset as the windows say), without gradients."""
+def _mean_loss(model: Forecaster, loss_fn: LossFunction, stream: Stream, device: torch.device, call: Any) -> float:
+    """Mean loss over a finite stream, with its own state (reset as the windows say), without gradients.
+
+    ``call(x, state)`` is the model, or the model seen through its head (:mod:`seqforecast.heads`).
+    """
     total, count, state = torch.zeros((), device=device), 0, cast("State", None)
     with torch.no_grad():
         for window in stream:
             x, y = window.inputs.to(device), window.targets.to(device)
-            out, state = model(x, _start_state(model, window.reset, state, device))
+            out, state = call(x, _start_state(model, window.reset, state, device))
             total, count = total + loss_fn(out, y), count + 1
     if count == 0:
         msg = "`val_stream` yielded no windows"
@@ -135,7 +139,9 @@ class Trainer:
         config: The run's settings (default: ``TrainerConfig()``).
         optimizer: Any optimizer over the model's parameters (default: the
             multi-tensor ``torch.optim.Adam(params, lr, foreach=True)``).
-        loss: ``loss(outputs, targets) -> 0-d tensor`` (default: MSE).
+        loss: ``loss(outputs, targets) -> 0-d tensor`` on the point forecasts
+            (default: MSE; for a model with a likelihood or quantile head,
+            its negative log-likelihood or pinball loss).
         callbacks: :class:`Callback` objects, called in order.
         progress: Add a :class:`ProgressBar` to the callbacks.
         **settings: :class:`TrainerConfig` fields, overriding ``config``'s
@@ -193,13 +199,14 @@ class Trainer:
         self.optimizer = optimizer or torch.optim.Adam(
             self.module.parameters(), lr=self.config.lr, capturable=graphs, foreach=True
         )
-        self.loss_fn: LossFunction = loss if loss is not None else nn.MSELoss()
+        # without a loss, a model with a likelihood or quantile head trains on its own loss (seqforecast.heads)
+        self._objective, self.loss_fn = cast("tuple[nn.Module, LossFunction]", training_objective(model, loss))
         self.callbacks: list[Callback] = [*callbacks, *([ProgressBar()] if progress else [])]
         self.state: State = None
         self.should_stop = False
         self.val_every: int | None = None
         self.planned_steps = 0
-        self._train_module: Any = self.module  # DDP-wrapped during a distributed fit
+        self._train_module: Any = self._objective  # DDP-wrapped during a distributed fit
         self._cursor = StreamCursor(self.distribution)
         self._graphed = (
             GraphedStep(self._step, model.init_state, batch_dim=0 if model.batch_first else 1) if graphs else None
@@ -293,7 +300,7 @@ class Trainer:
         with torch_threads(self.config.threads), DeferredInterrupt() as interrupt:
             # DDP lives for one fit: released while the process group is alive, its
             # teardown cannot meet the group's own at interpreter exit
-            self._train_module = self.distribution.wrap(self.module, self.device)
+            self._train_module = self.distribution.wrap(self._objective, self.device)
             try:
                 self._loop(windows, val_stream, interrupt)
             except KeyboardInterrupt:
@@ -306,7 +313,7 @@ class Trainer:
 
     def _finish(self, interrupt: DeferredInterrupt, started: float, *, hooks: bool) -> None:
         """End a ``fit``: time, interrupt flag, and the ``on_fit_end`` hooks (a Ctrl-C cannot break them)."""
-        self._train_module = self.module
+        self._train_module = self._objective
         self.history.seconds += time.perf_counter() - started
         interrupt.finishing()
         self.history.interrupted = interrupt.requested
@@ -376,7 +383,7 @@ class Trainer:
     def _validate(self, val_stream: Stream) -> None:
         self.module.eval()
         try:
-            value = _mean_loss(self.model, self.loss_fn, val_stream, self.device)
+            value = _mean_loss(self.model, self.loss_fn, val_stream, self.device, self._objective)
         finally:
             self.module.train()
         self.history.val_steps.append(self.history.steps)
@@ -396,7 +403,9 @@ class Trainer:
         run every rank must call it (it gathers each rank's carried state).
         """
         self._guard.flush()
-        default_loss = isinstance(self.loss_fn, nn.MSELoss) and self.loss_fn.reduction == "mean"
+        default_loss = isinstance(self.loss_fn, HeadLoss) or (
+            isinstance(self.loss_fn, nn.MSELoss) and self.loss_fn.reduction == "mean"
+        )
         rng: dict[str, Any] = {"cpu": torch.get_rng_state()}
         if torch.cuda.is_available():
             rng["cuda"] = torch.cuda.get_rng_state_all()
