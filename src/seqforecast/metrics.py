@@ -3,6 +3,9 @@
 The metric functions are pure: ``metric(predictions, targets) -> 0-d tensor``
 for tensors of any (equal) shape, averaged over every element. They refuse
 NaN and infinite values (naming the first one) instead of returning NaN.
+The scores of probabilistic forecasts (:func:`crps`, :func:`crps_gaussian`,
+:func:`pinball`, :func:`weighted_quantile_loss`) live in
+:mod:`seqforecast.scoring` and are re-exported here.
 """
 
 from __future__ import annotations
@@ -13,8 +16,20 @@ from torch import Tensor
 from seqforecast._checks import check_finite_tensor, check_floating_tensor, check_int, describe
 from seqforecast.base import Forecaster, State
 from seqforecast.inference import _as_batch, _inference
+from seqforecast.scoring import crps, crps_gaussian, pinball, weighted_quantile_loss
 
-__all__ = ["evaluate", "mae", "mase", "mse", "rmse", "smape"]
+__all__ = [
+    "crps",
+    "crps_gaussian",
+    "evaluate",
+    "mae",
+    "mase",
+    "mse",
+    "pinball",
+    "rmse",
+    "smape",
+    "weighted_quantile_loss",
+]
 
 
 def _pair(predictions: Tensor, targets: Tensor) -> tuple[Tensor, Tensor]:
