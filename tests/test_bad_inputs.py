@@ -225,6 +225,104 @@ CASES = [
         ValueError,
         "`window`=10000000 give a context",
     ),
+    # -- likelihood and quantile heads, sample paths, probabilistic scores ------------------
+    Case(
+        "unknown likelihood",
+        lambda _: sf.RecurrentForecaster(likelihood=bad("poisson")),
+        ValueError,
+        "`likelihood`.*'poisson'",
+    ),
+    Case(
+        "likelihood 3", lambda _: sf.ConvForecaster(likelihood=bad(3)), TypeError, "`likelihood` must be None or one of"
+    ),
+    Case(
+        "likelihood and quantiles",
+        lambda _: sf.FeedForwardForecaster(likelihood="gaussian", quantiles=(0.5,)),
+        ValueError,
+        "either `likelihood` or `quantiles`, not both",
+    ),
+    Case(
+        "quantiles unsorted", lambda _: sf.FeedForwardForecaster(quantiles=(0.9, 0.1)), ValueError, "sorted increasing"
+    ),
+    Case("quantiles repeated", lambda _: sf.ConvForecaster(quantiles=(0.5, 0.5)), ValueError, "without repeats"),
+    Case(
+        "quantile 1.0",
+        lambda _: sf.RecurrentForecaster(quantiles=(0.5, 1.0)),
+        ValueError,
+        r"strictly between 0 and 1, got \[0.5, 1.0\]",
+    ),
+    Case("quantiles empty", lambda _: sf.RecurrentForecaster(quantiles=()), ValueError, "at least one level"),
+    Case(
+        "quantiles a string",
+        lambda _: sf.RecurrentForecaster(quantiles=bad("0.5")),
+        TypeError,
+        "`quantiles` must be a sequence",
+    ),
+    Case(
+        "quantiles of strings",
+        lambda _: sf.RecurrentForecaster(quantiles=bad(("a",))),
+        TypeError,
+        "`quantiles` must hold numbers",
+    ),
+    Case(
+        "sample_paths num_samples 0",
+        lambda _: sf.sample_paths(sf.FeedForwardForecaster(likelihood="gaussian"), SERIES, 3, 0),
+        ValueError,
+        "`num_samples` must be an integer >= 1, got 0",
+    ),
+    Case(
+        "sample_paths of a point model",
+        lambda _: sf.sample_paths(MLP, SERIES, 3, 10),
+        ValueError,
+        "`model` has a point head.*likelihood='gaussian'",
+    ),
+    Case("distribution of a point model", lambda _: MLP.distribution(torch.zeros(1, 3, 1)), ValueError, "point head"),
+    Case(
+        "sample_paths seed -1",
+        lambda _: sf.sample_paths(sf.FeedForwardForecaster(likelihood="gaussian"), SERIES, 3, 5, seed=-1),
+        ValueError,
+        "`seed` must be an integer >= 0",
+    ),
+    Case(
+        "forecast quantiles outside (0, 1)",
+        lambda _: sf.forecast(sf.FeedForwardForecaster(quantiles=(0.5,)), SERIES, 2, quantiles=(0.0, 0.5)),
+        ValueError,
+        "`quantiles` must be levels strictly between 0 and 1",
+    ),
+    Case(
+        "negative binomial on negative data",
+        lambda _: sf.Trainer(sf.FeedForwardForecaster(likelihood="negative_binomial"), device="cpu").fit(
+            sf.ArrayStream(np.round(5 * SERIES) - 5, 10), steps=1
+        ),
+        ValueError,
+        r"needs targets that are counts .*got negative values \(down to -4\)",
+    ),
+    Case(
+        "negative binomial on fractions",
+        lambda _: sf.Trainer(sf.FeedForwardForecaster(likelihood="negative_binomial"), device="cpu").fit(
+            sf.ArrayStream(np.abs(SERIES), 10), steps=1
+        ),
+        ValueError,
+        "non-negative integers.*got fractions such as 0.198669",
+    ),
+    Case(
+        "crps samples without the sample dimension",
+        lambda _: sf.metrics.crps(torch.zeros(3), torch.zeros(3)),
+        ValueError,
+        r"`samples` must have shape \(num_samples, \*targets.shape\) = \(num_samples, 3\), got \(3,\)",
+    ),
+    Case(
+        "crps_gaussian std 0",
+        lambda _: sf.metrics.crps_gaussian(torch.zeros(2), torch.zeros(2), torch.zeros(2)),
+        ValueError,
+        "`std` must be positive, got 0",
+    ),
+    Case(
+        "pinball rows and levels disagree",
+        lambda _: sf.metrics.pinball(torch.zeros(2, 4), torch.zeros(4), quantiles=(0.1, 0.5, 0.9)),
+        ValueError,
+        "one row per level: 3, got 2",
+    ),
     # -- checkpoint paths -------------------------------------------------------------------
     Case("save path None", lambda _: sf.save(bad(None), sf.RecurrentForecaster()), TypeError, "`path`.*None"),
     Case("load path None", lambda _: sf.load(bad(None)), TypeError, "`path`.*None"),

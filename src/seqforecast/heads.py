@@ -203,12 +203,13 @@ class OutputHead(nn.Module):
 
 
 def _check_counts(targets: Tensor) -> None:
-    bad = (targets < 0) | (targets != torch.round(targets))
-    if bool(bad.any()):
-        value = float(targets[bad][0])
+    low = float(targets.min())
+    fractions = targets != torch.round(targets)
+    if low < 0 or bool(fractions.any()):
+        got = f"negative values (down to {low:g})" if low < 0 else f"fractions such as {float(targets[fractions][0]):g}"
         msg = (
             "likelihood='negative_binomial' needs targets that are counts (non-negative integers), "
-            f"got {value:g}; train on the raw counts (no Scaler) or use likelihood='gaussian'"
+            f"got {got}; train on the raw counts (no Scaler) or use likelihood='gaussian'"
         )
         raise ValueError(msg)
 
