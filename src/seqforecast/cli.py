@@ -405,7 +405,7 @@ def _forecast(args: argparse.Namespace) -> int:
     if "auto" in checkpoint.metadata:  # written by train --model auto
         est = AutoForecaster.load(args.model)
         est.predict(series)  # builds its state over the whole series
-        predicted = est.forecast(args.horizon)
+        predicted = est.forecast(args.horizon).mean
     else:
         values = to_model_space(checkpoint, series)
         future = inference.forecast(checkpoint.model, values, args.horizon)  # (horizon, features)
