@@ -161,6 +161,15 @@ class OutputHead(nn.Module):
         kind = f"likelihood={self.likelihood!r}" if self.likelihood else f"quantiles={self.quantiles}"
         return f"{kind}, output_size={self.output_size}, width={self.width}"
 
+    def describe(self) -> str:
+        """What the raw outputs hold, in words (for :func:`~seqforecast.trace_shapes`)."""
+        if self.likelihood is None:
+            what = f"quantile head: {self.width} quantiles per feature, at levels {list(self.quantiles or ())}"
+        else:
+            names = {"gaussian": "loc, scale", "student_t": "loc, scale, df", "negative_binomial": "mean, dispersion"}
+            what = f"{self.likelihood} head: {self.width} parameters per feature ({names[self.likelihood]})"
+        return f"{what}, at every step"
+
     def _split(self, raw: Tensor) -> list[Tensor]:
         """The parameter blocks, each ``(..., output_size)``."""
         return list(raw.reshape(*raw.shape[:-1], self.width, self.output_size).unbind(-2))

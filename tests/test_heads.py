@@ -1,0 +1,178 @@
+"""Likelihood and quantile heads: shapes, causality, monotone quantiles, training, checkpoints, distributions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given
+from hypothesis import strategies as st
+
+import seqforecast as sf
+from seqforecast.distributions import NegativeBinomial, QuantileDistribution, StudentT
+from seqforecast.heads import HeadLoss, OutputHead
+from tests.strategies import batches, forecasters, lengths, make_input, time_slice
+
+HEADS = [
+    pytest.param({"likelihood": "gaussian"}, id="gaussian"),
+    pytest.param({"likelihood": "student_t"}, id="student_t"),
+    pytest.param({"likelihood": "negative_binomial"}, id="negative_binomial"),
+    pytest.param({"quantiles": (0.1, 0.5, 0.9)}, id="quantiles"),
+]
+
+
+def _head(model: sf.BaseForecaster) -> OutputHead:
+    assert model.output_head is not None
+    return model.output_head
+
+
+@given(model=forecasters(head=True), batch=batches, time=lengths)
+def test_every_head_keeps_the_point_contract_and_adds_a_distribution(
+    model: sf.BaseForecaster, batch: int, time: int
+) -> None:
+    x = make_input(model, batch, time)
+    y, _ = model(x)
+    out_shape = (batch, time, model.output_size) if model.batch_first else (time, batch, model.output_size)
+    assert y.shape == out_shape
+    raw, _ = model.head_parameters(x)
+    assert raw.shape == (*out_shape[:2], model.raw_output_size)
+    assert model.raw_output_size == model.output_size * _head(model).width
+    dist = model.distribution(x)
+    assert dist.batch_shape == out_shape
+    for p in (0.05, 0.5, 0.95):
+        assert dist.icdf(torch.tensor(p)).shape == out_shape
+    if isinstance(dist, QuantileDistribution):  # the point forecast is the median
+        torch.testing.assert_close(y, dist.icdf(torch.tensor(0.5)))
+    else:  # the mean
+        torch.testing.assert_close(y, dist.mean)
+
+
+@given(model=forecasters(head=True), batch=batches, time=st.integers(2, 16), data=st.data())
+def test_heads_stay_causal(model: sf.BaseForecaster, batch: int, time: int, data: st.DataObject) -> None:
+    t = data.draw(st.integers(1, time - 1), label="perturbed step")
+    x = make_input(model, batch, time)
+    changed = x.clone()
+    time_slice(model, changed, t, t + 1).add_(1.0)
+    raw, _ = model.head_parameters(x)
+    raw_changed, _ = model.head_parameters(changed)
+    torch.testing.assert_close(time_slice(model, raw, 0, t), time_slice(model, raw_changed, 0, t))
+
+
+@given(model=forecasters(head=True), batch=batches, time=st.integers(2, 16), data=st.data())
+def test_carrying_the_state_equals_one_long_run_with_a_head(
+    model: sf.BaseForecaster, batch: int, time: int, data: st.DataObject
+) -> None:
+    cut = data.draw(st.integers(1, time - 1), label="cut")
+    x = make_input(model, batch, time)
+    whole = model.distribution(x).icdf(torch.tensor(0.9))
+    _, state = model(time_slice(model, x, 0, cut))
+    second = model.distribution(time_slice(model, x, cut), state).icdf(torch.tensor(0.9))
+    torch.testing.assert_close(time_slice(model, whole, cut), second, atol=1e-5, rtol=1e-4)
+
+
+@given(
+    levels=st.lists(st.floats(0.01, 0.99), min_size=2, max_size=6, unique=True).map(sorted),
+    seed=st.integers(0, 2**16),
+)
+def test_quantile_heads_never_cross(levels: list[float], seed: int) -> None:
+    head = OutputHead(2, quantiles=levels)
+    raw = 5 * torch.randn(3, 7, len(levels) * 2, generator=torch.Generator().manual_seed(seed))
+    dist = head.distribution(raw)
+    assert isinstance(dist, QuantileDistribution)
+    assert bool((dist.values.diff(dim=-1) >= 0).all())
+    grid = torch.linspace(0.001, 0.999, 50).view(-1, 1, 1, 1)
+    assert bool((dist.icdf(grid).diff(dim=0) >= 0).all())
+
+
+def test_quantile_distribution_interpolates_between_levels_and_is_flat_beyond() -> None:
+    dist = QuantileDistribution(torch.tensor([0.25, 0.75]), torch.tensor([1.0, 3.0]))
+    torch.testing.assert_close(dist.icdf(torch.tensor([0.1, 0.25, 0.5, 0.75, 0.9])), torch.tensor([1, 1, 2, 3, 3.0]))
+    torch.testing.assert_close(dist.mean, torch.tensor(2.0))
+    assert dist.sample((5,)).shape == (5,)
+
+
+@pytest.mark.parametrize(
+    ("df", "p", "expected"), [(3.0, 0.975, 3.182446), (5.0, 0.95, 2.015048), (10.0, 0.01, -2.763769)]
+)
+def test_student_t_quantiles_match_the_tables(df: float, p: float, expected: float) -> None:
+    t = StudentT(torch.tensor(df, dtype=torch.float64))
+    assert float(t.icdf(torch.tensor(p, dtype=torch.float64))) == pytest.approx(expected, abs=1e-5)
+
+
+@given(df=st.floats(2.01, 200.0), p=st.floats(1e-5, 1 - 1e-5), loc=st.floats(-5, 5), scale=st.floats(0.1, 10))
+def test_student_t_icdf_inverts_cdf(df: float, p: float, loc: float, scale: float) -> None:
+    t = StudentT(*(torch.tensor(v, dtype=torch.float64) for v in (df, loc, scale)))
+    assert float(t.cdf(t.icdf(torch.tensor(p, dtype=torch.float64)))) == pytest.approx(p, rel=1e-6, abs=1e-10)
+
+
+@given(mean=st.floats(0.05, 200.0), dispersion=st.floats(0.01, 5.0), p=st.floats(0.001, 0.999))
+def test_negative_binomial_icdf_is_the_smallest_count_reaching_p(mean: float, dispersion: float, p: float) -> None:
+    nb = NegativeBinomial(torch.tensor(mean, dtype=torch.float64), torch.tensor(dispersion, dtype=torch.float64))
+    k = float(nb.icdf(torch.tensor(p, dtype=torch.float64)))
+    counts = torch.arange(0.0, k + 1, dtype=torch.float64)
+    cumulative = nb.log_prob(counts).exp().cumsum(0)  # the cdf summed from the probability mass function
+    assert float(cumulative[-1]) >= p - 1e-9
+    assert k == 0 or float(cumulative[-2]) < p + 1e-9
+    assert float(nb.cdf(torch.tensor(k, dtype=torch.float64))) == pytest.approx(float(cumulative[-1]), rel=1e-7)
+
+
+@pytest.mark.parametrize("head", HEADS)
+def test_the_trainer_trains_on_the_heads_own_loss(head: dict[str, object]) -> None:
+    series = np.round(5 + 3 * np.sin(np.arange(400) / 4)) if "likelihood" in head else np.sin(np.arange(400) / 4)
+    model = sf.FeedForwardForecaster(hidden_sizes=(8,), window=3, seed=0, **head)  # type: ignore[arg-type]
+    trainer = sf.Trainer(model, device="cpu", seed=0, lr=0.02)
+    assert isinstance(trainer.loss_fn, HeadLoss)
+    history = trainer.fit(sf.ArrayStream(series, seq_length=20, batch_size=4), steps=60)
+    assert history.losses[-1] < history.losses[0]
+
+
+def test_a_given_loss_still_trains_the_point_forecast() -> None:
+    model = sf.FeedForwardForecaster(hidden_sizes=(8,), window=3, likelihood="gaussian", seed=0)
+    trainer = sf.Trainer(model, device="cpu", loss=torch.nn.L1Loss(), seed=0)
+    history = trainer.fit(sf.SineStream(batch_size=2), steps=5)
+    assert isinstance(trainer.loss_fn, torch.nn.L1Loss)
+    assert len(history.losses) == 5
+
+
+def test_validation_uses_the_heads_loss() -> None:
+    model = sf.FeedForwardForecaster(hidden_sizes=(4,), window=2, quantiles=(0.2, 0.8), seed=0)
+    stream = sf.ArrayStream(np.sin(np.arange(300) / 3), seq_length=10)
+    trainer = sf.Trainer(model, device="cpu", seed=0)
+    trainer.fit(stream, steps=4, val_stream=sf.ArrayStream(np.sin(np.arange(60) / 3), 10, num_epochs=1), val_every=2)
+    assert len(trainer.history.val_losses) == 2
+    assert all(np.isfinite(trainer.history.val_losses))
+
+
+@pytest.mark.parametrize("head", HEADS)
+@pytest.mark.parametrize("family", ["rnn", "mlp", "conv"])
+def test_checkpoints_round_trip_the_head(head: dict[str, object], family: str, tmp_path: Path) -> None:
+    build = {"rnn": sf.RecurrentForecaster, "mlp": sf.FeedForwardForecaster, "conv": sf.ConvForecaster}[family]
+    model = build(seed=0, **head)  # type: ignore[arg-type]
+    sf.save(tmp_path / "m.safetensors", model)
+    loaded = sf.load(tmp_path / "m.safetensors").model
+    assert loaded.config == model.config
+    x = torch.randn(2, 9, 1)
+    torch.testing.assert_close(
+        loaded.distribution(x).icdf(torch.tensor(0.8)), model.distribution(x).icdf(torch.tensor(0.8))
+    )
+
+
+def test_a_trainer_with_a_head_resumes_without_naming_the_loss(tmp_path: Path) -> None:
+    stream = sf.SineStream(batch_size=2)
+    trainer = sf.Trainer(sf.FeedForwardForecaster(window=2, likelihood="student_t", seed=0), device="cpu", seed=0)
+    trainer.fit(stream, steps=3)
+    trainer.save_checkpoint(tmp_path / "run.safetensors")
+    resumed = sf.Trainer.resume(tmp_path / "run.safetensors")
+    assert isinstance(resumed.loss_fn, HeadLoss)
+    resumed.fit(sf.SineStream(batch_size=2), steps=2)
+    assert resumed.history.steps == 5
+
+
+def test_trace_shapes_reports_the_head() -> None:
+    model = sf.RecurrentForecaster(hidden_size=8, likelihood="student_t")
+    stages = {stage.name: stage for stage in sf.trace_shapes(model, torch.zeros(2, 5, 1))}
+    assert stages["head output"].shape == (2, 5, 3)
+    assert "student_t" in stages["head output"].meaning
+    assert stages["output"].shape == (2, 5, 1)
