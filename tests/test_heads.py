@@ -103,7 +103,8 @@ def test_student_t_quantiles_match_the_tables(df: float, p: float, expected: flo
 
 @given(df=st.floats(2.01, 200.0), p=st.floats(1e-5, 1 - 1e-5), loc=st.floats(-5, 5), scale=st.floats(0.1, 10))
 def test_student_t_icdf_inverts_cdf(df: float, p: float, loc: float, scale: float) -> None:
-    t = StudentT(*(torch.tensor(v, dtype=torch.float64) for v in (df, loc, scale)))
+    df_t, loc_t, scale_t = (torch.tensor(v, dtype=torch.float64) for v in (df, loc, scale))
+    t = StudentT(df_t, loc_t, scale_t)
     assert float(t.cdf(t.icdf(torch.tensor(p, dtype=torch.float64)))) == pytest.approx(p, rel=1e-6, abs=1e-10)
 
 
@@ -112,7 +113,8 @@ def test_negative_binomial_icdf_is_the_smallest_count_reaching_p(mean: float, di
     nb = NegativeBinomial(torch.tensor(mean, dtype=torch.float64), torch.tensor(dispersion, dtype=torch.float64))
     k = float(nb.icdf(torch.tensor(p, dtype=torch.float64)))
     counts = torch.arange(0.0, k + 1, dtype=torch.float64)
-    cumulative = nb.log_prob(counts).exp().cumsum(0)  # the cdf summed from the probability mass function
+    log_pmf: torch.Tensor = nb.log_prob(counts)  # type: ignore[no-untyped-call]
+    cumulative = log_pmf.exp().cumsum(0)  # the cdf summed from the probability mass function
     assert float(cumulative[-1]) >= p - 1e-9
     assert k == 0 or float(cumulative[-2]) < p + 1e-9
     assert float(nb.cdf(torch.tensor(k, dtype=torch.float64))) == pytest.approx(float(cumulative[-1]), rel=1e-7)
@@ -149,7 +151,7 @@ def test_validation_uses_the_heads_loss() -> None:
 @pytest.mark.parametrize("family", ["rnn", "mlp", "conv"])
 def test_checkpoints_round_trip_the_head(head: dict[str, object], family: str, tmp_path: Path) -> None:
     build = {"rnn": sf.RecurrentForecaster, "mlp": sf.FeedForwardForecaster, "conv": sf.ConvForecaster}[family]
-    model = build(seed=0, **head)  # type: ignore[arg-type]
+    model = build(seed=0, **head)
     sf.save(tmp_path / "m.safetensors", model)
     loaded = sf.load(tmp_path / "m.safetensors").model
     assert loaded.config == model.config
