@@ -32,29 +32,13 @@ from torch import Tensor
 from seqforecast._checks import as_float_tensor, check_float, check_int, describe
 from seqforecast.backtest import Backtest, backtest
 from seqforecast.inference import StreamingForecaster, forecast
+from seqforecast.interval_metrics import conformal_rank
 from seqforecast.results import Forecast, check_levels
 
 if TYPE_CHECKING:
     from seqforecast.base import Forecaster, State
 
 __all__ = ["AdaptiveConformal", "ConformalCalibration", "conformal_forecast", "conformal_rank"]
-
-
-def conformal_rank(count: int, level: float) -> int:
-    """The rank ``k = ⌈(count + 1) · level / 100⌉`` of the error that bounds a ``level`` % interval.
-
-    Args:
-        count: Calibration errors, >= 1.
-        level: Percent, in ``(0, 100)``.
-
-    Returns:
-        ``k``; when ``k > count`` no finite interval has the guarantee.
-
-    Example:
-        >>> conformal_rank(99, 90), conformal_rank(10, 95)
-        (90, 11)
-    """
-    return math.ceil((count + 1) * level / 100.0 - 1e-9)  # the tolerance keeps (n+1)*0.9 = 90.000000001 at 90
 
 
 def _array(name: str, value: object) -> np.ndarray:
