@@ -672,6 +672,15 @@ class AutoForecaster:
         """The chosen candidate's one-step MSE on the validation tail (NaN before :meth:`fit`)."""
         return next((s.mse for s in self.scores_ if s.name == self.choice_), math.nan)
 
+    @property
+    def interval_method(self) -> str | None:
+        """How :meth:`forecast` makes intervals: ``"conformal"`` or ``"gaussian"`` (None before :meth:`fit`).
+
+        Chosen at :meth:`fit` by the empirical coverage of both methods on the
+        second half of the validation tail, each calibrated on the first half.
+        """
+        return None if self._intervals is None else self._intervals.method
+
     def summary(self) -> str:
         """What was chosen and its validation skill beside the naive and seasonal naive forecasts."""
         if self.model_ is None:
