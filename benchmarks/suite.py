@@ -13,13 +13,13 @@ from typing import TypeVar
 
 import torch
 
-from benchmarks import accuracy, backtest, inference, startup, step_time
+from benchmarks import accuracy, backtest, calibration, inference, startup, step_time
 from benchmarks.report import Pending, Row, environment, to_markdown, write
 from benchmarks.timing import round_robin
 
 __all__ = ["GROUPS", "Rounds", "Settings", "main", "run"]
 
-GROUPS = ("step", "accuracy", "import", "forecast", "streaming", "backtest")
+GROUPS = ("step", "accuracy", "import", "forecast", "streaming", "backtest", "calibration")
 RESULTS = Path(__file__).resolve().parent / "results"
 T = TypeVar("T")
 
@@ -42,6 +42,9 @@ class Settings:
     backtest_repeats: int = 5  # the loop side takes about 10 s a repeat
     backtest_cutoffs: int = backtest.CUTOFFS
     backtest_scaling: tuple[int, int] = backtest.SCALING
+    calibration_seeds: int = 3  # fits per case of the likelihood and quantile heads
+    calibration_steps: int = 400  # training steps of each fit
+    calibration_cutoffs: int = 2000  # closed-loop forecasts scored per step ahead
 
 
 FULL = Settings()
@@ -57,6 +60,7 @@ QUICK = Settings(
     backtest_repeats=2,
     backtest_cutoffs=48,
     backtest_scaling=(100, 1_000),
+    calibration_seeds=1,
 )
 
 
@@ -117,6 +121,17 @@ def _jobs(settings: Settings, device: torch.device, groups: Sequence[str]) -> li
         jobs.append(Rounds(backtests, s.backtest_repeats))
         if device.type == "cpu":  # darts, when installed: the peer, on the CPU
             jobs.append(lambda: backtest.darts_row(device, cutoffs=s.backtest_cutoffs, repeats=s.backtest_repeats))
+    if "calibration" in groups:
+        cal = (s.calibration_seeds, s.calibration_steps)
+        jobs.extend(
+            functools.partial(calibration.calibration_row, case, device, seeds=cal[0], steps=cal[1])
+            for case in calibration.CASES
+        )
+        jobs.append(
+            functools.partial(
+                calibration.closed_loop_row, device, seeds=cal[0], steps=cal[1], cutoffs=s.calibration_cutoffs
+            )
+        )
     return jobs
 
 

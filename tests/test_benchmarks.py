@@ -99,10 +99,20 @@ def test_a_tiny_run_writes_a_table_and_strict_json(tmp_path: Path) -> None:
         backtest_repeats=1,
         backtest_cutoffs=3,
         backtest_scaling=(2, 4),
+        calibration_seeds=1,
+        calibration_steps=2,
+        calibration_cutoffs=10,
     )
     groups = [g for g in suite.GROUPS if g != "import"]  # import time needs fresh interpreters: slow
     rows = suite.run(tiny, [torch.device("cpu")], groups, verbose=False)
-    assert {row.group for row in rows} == {"training step", "time to accuracy", "forecast", "streaming", "backtest"}
+    assert {row.group for row in rows} == {
+        "training step",
+        "time to accuracy",
+        "forecast",
+        "streaming",
+        "backtest",
+        "calibration",
+    }
     timed = [row for row in rows if row.group != "time to accuracy" and not row.name.startswith("darts")]
     assert all(math.isfinite(row.stats.median) for row in timed)
     json_path, md_path = write(rows, environment("test"), {}, tmp_path / "out")
