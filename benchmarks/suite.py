@@ -13,13 +13,13 @@ from typing import TypeVar
 
 import torch
 
-from benchmarks import accuracy, backtest, calibration, inference, startup, step_time
+from benchmarks import accuracy, backtest, calibration, inference, intervals, startup, step_time
 from benchmarks.report import Pending, Row, environment, to_markdown, write
 from benchmarks.timing import round_robin
 
 __all__ = ["GROUPS", "Rounds", "Settings", "main", "run"]
 
-GROUPS = ("step", "accuracy", "import", "forecast", "streaming", "backtest", "calibration")
+GROUPS = ("step", "accuracy", "import", "forecast", "streaming", "backtest", "calibration", "intervals")
 RESULTS = Path(__file__).resolve().parent / "results"
 T = TypeVar("T")
 
@@ -45,6 +45,9 @@ class Settings:
     calibration_seeds: int = 3  # fits per case of the likelihood and quantile heads
     calibration_steps: int = 400  # training steps of each fit
     calibration_cutoffs: int = 2000  # closed-loop forecasts scored per step ahead
+    interval_seeds: int = 3  # series per conformal case
+    interval_drift_length: int = 6000  # steps of the series whose noise doubles halfway
+    interval_models: tuple[str, ...] = ("linear", "gru", "mlp")  # AutoForecaster's candidates on sunspots
 
 
 FULL = Settings()
@@ -61,6 +64,7 @@ QUICK = Settings(
     backtest_cutoffs=48,
     backtest_scaling=(100, 1_000),
     calibration_seeds=1,
+    interval_seeds=1,
 )
 
 
@@ -132,6 +136,10 @@ def _jobs(settings: Settings, device: torch.device, groups: Sequence[str]) -> li
                 calibration.closed_loop_row, device, seeds=cal[0], steps=cal[1], cutoffs=s.calibration_cutoffs
             )
         )
+    if "intervals" in groups and device.type == "cpu":  # NumPy-side statistics: once, whatever the devices
+        jobs.extend(functools.partial(intervals.split_row, df, seeds=s.interval_seeds) for df in (None, 3.0))
+        jobs.append(lambda: intervals.drift_row(seeds=s.interval_seeds, length=s.interval_drift_length))
+        jobs.append(lambda: intervals.auto_row(models=s.interval_models))
     return jobs
 
 

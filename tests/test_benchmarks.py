@@ -102,6 +102,9 @@ def test_a_tiny_run_writes_a_table_and_strict_json(tmp_path: Path) -> None:
         calibration_seeds=1,
         calibration_steps=2,
         calibration_cutoffs=10,
+        interval_seeds=1,
+        interval_drift_length=2200,
+        interval_models=("linear",),
     )
     groups = [g for g in suite.GROUPS if g != "import"]  # import time needs fresh interpreters: slow
     rows = suite.run(tiny, [torch.device("cpu")], groups, verbose=False)
@@ -112,6 +115,7 @@ def test_a_tiny_run_writes_a_table_and_strict_json(tmp_path: Path) -> None:
         "streaming",
         "backtest",
         "calibration",
+        "intervals",
     }
     timed = [row for row in rows if row.group != "time to accuracy" and not row.name.startswith("darts")]
     assert all(math.isfinite(row.stats.median) for row in timed)
