@@ -415,6 +415,60 @@ CASES = [
         CheckpointError,
         "declare a 1099511627776-byte header in a 72-byte file",
     ),
+    Case(
+        "conformal: one calibration window",
+        lambda p: sf.ConformalCalibration(np.ones((1, 3, 1))),
+        ValueError,
+        r"`errors` must hold at least 2 calibration windows .* got 1",
+    ),
+    Case(
+        "conformal: too few windows for the level",
+        lambda p: sf.ConformalCalibration(np.ones((10, 1, 1))).radius(95),
+        ValueError,
+        "`level` 95 needs at least 19 calibration windows .* got 10",
+    ),
+    Case(
+        "conformal: level 100",
+        lambda p: sf.conformal_forecast(MLP, SERIES, 3, start=100, level=100),
+        ValueError,
+        "`level` must hold numbers strictly between 0 and 100",
+    ),
+    Case(
+        "conformal: calibration range of one cutoff",
+        lambda p: sf.conformal_forecast(MLP, SERIES, 3, start=197),
+        ValueError,
+        "at least 2 calibration windows",
+    ),
+    Case(
+        "adaptive conformal: gamma 0",
+        lambda p: sf.AdaptiveConformal(MLP, gamma=0),
+        ValueError,
+        r"`gamma` must be a finite number in \(0.0, inf\], got 0",
+    ),
+    Case(
+        "adaptive conformal: level as text",
+        lambda p: sf.AdaptiveConformal(MLP, level=bad("90")),
+        TypeError,
+        "`level` must be a number or a sequence of numbers",
+    ),
+    Case(
+        "auto: forecast level 0",
+        lambda p: sf.AutoForecaster(models=("linear",)).fit(SERIES).forecast(3, level=0),
+        ValueError,
+        r"`level` must hold numbers strictly between 0 and 100 \(percent\), got 0",
+    ),
+    Case(
+        "coverage: crossed bounds",
+        lambda p: sf.metrics.coverage(torch.ones(2), torch.zeros(2), torch.zeros(2)),
+        ValueError,
+        "`lower` must not exceed `upper`",
+    ),
+    Case(
+        "msis: level 0",
+        lambda p: sf.metrics.msis(torch.zeros(1), torch.ones(1), torch.zeros(1), torch.arange(4.0), level=0),
+        ValueError,
+        "`level` must hold numbers strictly between 0 and 100",
+    ),
 ]
 if not torch.cuda.is_available():
     CASES += [
