@@ -168,6 +168,15 @@ def test_adaptive_conformal_on_a_batch_keeps_each_lane_apart() -> None:
     assert online.alpha[0, 0] > online.alpha[1, 0]
 
 
+def test_calibration_errors_of_a_batch_must_fit_the_stream() -> None:
+    online = sf.AdaptiveConformal(oracle(), level=80, calibration=np.ones((10, 3, 1)))
+    with pytest.raises(ValueError, match="do not fit forecasts of shape"):
+        online.update(torch.zeros(2, 1))
+    online = sf.AdaptiveConformal(oracle(), level=80, calibration=np.ones((10, 2, 1)))
+    _, lower, _ = online.update(torch.zeros(2, 1))
+    assert lower.shape == (2, 1)
+
+
 def test_first_intervals_without_calibration_are_infinite() -> None:
     online = sf.AdaptiveConformal(oracle(), level=80)
     _, lower, upper = online.update(torch.tensor([1.0]))

@@ -49,7 +49,7 @@ def _array(name: str, value: object) -> np.ndarray:
     return tensor.numpy()
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, eq=False)
 class ConformalCalibration:
     """Split-conformal calibration: the absolute errors of past forecasts, per horizon step.
 
@@ -328,17 +328,17 @@ class AdaptiveConformal:
     def _calibration_errors(self, calibration: object) -> Tensor | None:
         if calibration is None:
             return None
+        features = self.stream.model.input_size
         if isinstance(calibration, ConformalCalibration):
-            errors = calibration.errors[:, 0]
+            errors = calibration.errors[:, 0]  # (count, F): the first horizon step's
         else:
-            errors = _array("calibration", calibration)
-            if errors.ndim not in (2, 3) or errors.shape[-1] != self.stream.model.input_size or len(errors) == 0:
-                msg = (
-                    f"`calibration` must be absolute one-step errors (count, {self.stream.model.input_size}) "
-                    f"or (count, batch, {self.stream.model.input_size}), got shape {errors.shape}"
-                )
-                raise ValueError(msg)
-            errors = np.abs(errors)
+            errors = np.abs(_array("calibration", calibration))
+        if errors.ndim not in (2, 3) or errors.shape[-1] != features or len(errors) == 0:
+            msg = (
+                f"`calibration` must be absolute one-step errors (count, {features}) or (count, batch, {features}), "
+                f"or a ConformalCalibration of {features} feature(s), got errors of shape {errors.shape}"
+            )
+            raise ValueError(msg)
         return torch.as_tensor(errors[-self.window :])
 
     def update(self, x_t: object) -> tuple[Tensor, Tensor, Tensor]:
@@ -360,6 +360,12 @@ class AdaptiveConformal:
                 initial = self._initial.to(point)
                 if initial.dim() == point.dim():  # (count, F) errors for a batch of series: the same for each
                     initial = initial.unsqueeze(1)
+                if initial.shape[1:] not in (point.shape, (1, *point.shape[1:])):
+                    msg = (
+                        f"`calibration` errors of shape {tuple(self._initial.shape)} do not fit forecasts of shape "
+                        f"{tuple(point.shape)}: give (count, features) or (count, batch, features) errors"
+                    )
+                    raise ValueError(msg)
                 self._errors = initial.expand(-1, *point.shape).clone()
         else:
             before, lower, upper = previous
