@@ -230,7 +230,7 @@ class BaseForecaster(nn.Module):
 
     @property
     def raw_output_size(self) -> int:
-        """Features of the last layer: ``output_size`` times the parameters per feature of the head."""
+        """The width of the last layer, ``output_size`` times the parameters per feature of the head."""
         return self.output_size * (1 if self.output_head is None else self.output_head.width)
 
     @property

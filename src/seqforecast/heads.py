@@ -4,7 +4,7 @@ A forecaster built with ``likelihood=`` or ``quantiles=`` emits, per output
 feature, the parameters of a one-step distribution instead of one number.
 Its :class:`OutputHead` turns those raw outputs into
 
-* the point forecast :meth:`~seqforecast.BaseForecaster.forward` returns
+* the point forecast ``forward`` returns
   (the mean of a likelihood, the median of the quantiles), so every function
   that takes a point forecaster keeps working;
 * the distribution :meth:`~seqforecast.BaseForecaster.distribution` returns
@@ -15,18 +15,17 @@ Its :class:`OutputHead` turns those raw outputs into
 The raw outputs along the last dimension are ``width`` blocks of
 ``output_size`` features: block ``i`` holds parameter ``i`` of every feature.
 
-=====================  ===========================================  =============
-head                   parameters (constrained)                     point forecast
-=====================  ===========================================  =============
-``"gaussian"``         loc, scale = softplus + 1e-6                 mean (loc)
-``"student_t"``        loc, scale = softplus + 1e-6,                mean (loc)
-                       df = 2 + softplus (so mean and variance
-                       exist)
-``"negative_binomial"``  mean = softplus + 1e-6,                    mean
-                       dispersion = softplus + 1e-6
-``quantiles=(…)``      lowest quantile, then softplus increments    median
-                       (quantiles never cross)
-=====================  ===========================================  =============
+What each head's raw outputs become:
+
+* ``"gaussian"``: loc, and scale = softplus + 1e-6; the point forecast is
+  the mean (loc).
+* ``"student_t"``: loc, scale = softplus + 1e-6 and df = 2 + softplus (so
+  the mean and variance exist); the point forecast is the mean (loc).
+* ``"negative_binomial"``: mean = softplus + 1e-6 and dispersion =
+  softplus + 1e-6 (variance ``mean + dispersion * mean**2``); the point
+  forecast is the mean.
+* ``quantiles=(...)``: the lowest quantile, then softplus increments (so
+  quantiles never cross); the point forecast is the median.
 """
 
 from __future__ import annotations

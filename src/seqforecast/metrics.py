@@ -5,7 +5,7 @@ for tensors of any (equal) shape, averaged over every element. They refuse
 NaN and infinite values (naming the first one) instead of returning NaN.
 The scores of probabilistic forecasts (:func:`crps`, :func:`crps_gaussian`,
 :func:`pinball`, :func:`weighted_quantile_loss`) live in
-:mod:`seqforecast.scoring`, those of intervals (:func:`coverage`,
+``seqforecast.scoring``, those of intervals (:func:`coverage`,
 :func:`interval_width`, :func:`msis`) in ``seqforecast.interval_metrics``;
 both are re-exported here.
 """

@@ -95,8 +95,9 @@ class RecurrentForecaster(BaseForecaster):
         likelihood: ``None`` (a point forecast), or ``"gaussian"``,
             ``"student_t"`` or ``"negative_binomial"``: the last layer emits
             that distribution's parameters (:mod:`seqforecast.heads`),
-            :meth:`forward` returns its mean and :meth:`distribution` the
-            distribution itself.
+            :meth:`forward` returns its mean and
+            :meth:`~seqforecast.BaseForecaster.distribution` the distribution
+            itself.
         quantiles: Instead of a likelihood, increasing levels in ``(0, 1)``
             of a multi-quantile head (non-crossing; :meth:`forward` returns
             the median).
