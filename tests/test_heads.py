@@ -178,3 +178,14 @@ def test_trace_shapes_reports_the_head() -> None:
     assert stages["head output"].shape == (2, 5, 3)
     assert "student_t" in stages["head output"].meaning
     assert stages["output"].shape == (2, 5, 1)
+
+
+def test_a_head_trained_on_a_given_mse_resumes_only_with_that_loss(tmp_path: Path) -> None:
+    model = sf.FeedForwardForecaster(window=2, likelihood="gaussian", seed=0)
+    trainer = sf.Trainer(model, device="cpu", loss=torch.nn.MSELoss(), seed=0)
+    trainer.fit(sf.SineStream(), steps=2)
+    trainer.save_checkpoint(tmp_path / "run.safetensors")
+    with pytest.raises(ValueError, match="custom loss function: pass the same `loss=`"):
+        sf.Trainer.resume(tmp_path / "run.safetensors")
+    resumed = sf.Trainer.resume(tmp_path / "run.safetensors", loss=torch.nn.MSELoss())
+    assert isinstance(resumed.loss_fn, torch.nn.MSELoss)

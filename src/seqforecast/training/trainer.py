@@ -403,8 +403,9 @@ class Trainer:
         run every rank must call it (it gathers each rank's carried state).
         """
         self._guard.flush()
+        point_model = getattr(self.model, "output_head", None) is None  # a head's default loss is its own
         default_loss = isinstance(self.loss_fn, HeadLoss) or (
-            isinstance(self.loss_fn, nn.MSELoss) and self.loss_fn.reduction == "mean"
+            point_model and isinstance(self.loss_fn, nn.MSELoss) and self.loss_fn.reduction == "mean"
         )
         rng: dict[str, Any] = {"cpu": torch.get_rng_state()}
         if torch.cuda.is_available():
