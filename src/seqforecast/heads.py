@@ -34,6 +34,7 @@ import itertools
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Literal, cast
 
+import numpy as np
 import torch
 from torch import Tensor, distributions, nn
 from torch.nn import functional as F
@@ -72,10 +73,13 @@ def check_quantiles(name: str, quantiles: object) -> tuple[float, ...]:
     Example:
         >>> check_quantiles("quantiles", [0.1, 0.5, 0.9])
         (0.1, 0.5, 0.9)
+        >>> import numpy as np
+        >>> check_quantiles("quantiles", np.array([0.25, 0.75]))
+        (0.25, 0.75)
     """
     given: Any = quantiles
     if isinstance(given, (str, bytes)) or not isinstance(given, Sequence):
-        if isinstance(given, Tensor) and given.dim() == 1:
+        if isinstance(given, (Tensor, np.ndarray)) and given.ndim == 1:
             given = given.tolist()
         else:
             msg = f"`{name}` must be a sequence of levels in (0, 1), such as (0.1, 0.5, 0.9), got {describe(quantiles)}"
