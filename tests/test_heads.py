@@ -189,3 +189,33 @@ def test_a_head_trained_on_a_given_mse_resumes_only_with_that_loss(tmp_path: Pat
         sf.Trainer.resume(tmp_path / "run.safetensors")
     resumed = sf.Trainer.resume(tmp_path / "run.safetensors", loss=torch.nn.MSELoss())
     assert isinstance(resumed.loss_fn, torch.nn.MSELoss)
+
+
+def _head_run(
+    device: torch.device, head: dict[str, object], cuda_graphs: bool
+) -> tuple[list[float], list[torch.Tensor]]:
+    model = sf.RecurrentForecaster(hidden_size=8, num_layers=2, cell="gru", seed=0, **head)  # type: ignore[arg-type]
+    stream = sf.ArrayStream(torch.sin(torch.arange(300.0) / 5), seq_length=9, batch_size=4, device=device)
+    trainer = sf.Trainer(model, device=device, cuda_graphs=cuda_graphs, clip_grad_norm=1.0, log_every=7, seed=0)
+    trainer.fit(stream, steps=20)
+    return trainer.history.losses, [p.detach().cpu() for p in model.parameters()]
+
+
+@pytest.mark.parametrize("head", [h for h in HEADS if h.id != "negative_binomial"])
+def test_heads_train_alike_with_and_without_cuda_graphs(device: torch.device, head: dict[str, object]) -> None:
+    plain_losses, plain_weights = _head_run(device, head, cuda_graphs=False)
+    graph_losses, graph_weights = _head_run(device, head, cuda_graphs=True)
+    np.testing.assert_allclose(graph_losses, plain_losses, rtol=1e-4, atol=1e-6)
+    for a, b in zip(graph_weights, plain_weights, strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-3, atol=1e-5)
+
+
+@pytest.mark.parametrize("head", HEADS)
+def test_sample_paths_run_on_the_models_device(device: torch.device, head: dict[str, object]) -> None:
+    model = sf.ConvForecaster(channels=4, head_hidden=4, seed=0, **head).to(device)  # type: ignore[arg-type]
+    history = torch.arange(12.0, device=device) % 5
+    paths = sf.sample_paths(model, history, 4, 8, seed=0)
+    assert paths.device.type == device.type
+    assert paths.shape == (8, 4, 1)
+    quantiles = sf.forecast_quantiles(model, history, 4, (0.1, 0.9), num_samples=16)
+    assert bool((quantiles[0] <= quantiles[1]).all())
