@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -219,3 +220,23 @@ def test_sample_paths_run_on_the_models_device(device: torch.device, head: dict[
     assert paths.shape == (8, 4, 1)
     quantiles = sf.forecast_quantiles(model, history, 4, (0.1, 0.9), num_samples=16)
     assert bool((quantiles[0] <= quantiles[1]).all())
+
+
+@pytest.mark.parametrize("head", HEADS)
+@pytest.mark.parametrize("family", ["lstm", "mlp", "conv"])
+def test_backtest_evaluate_and_streaming_use_the_point_forecast_of_a_head(head: dict[str, Any], family: str) -> None:
+    model: sf.BaseForecaster
+    if family == "lstm":
+        model = sf.RecurrentForecaster(hidden_size=8, num_layers=2, cell="lstm", seed=0, **head)
+    elif family == "mlp":
+        model = sf.FeedForwardForecaster(hidden_sizes=(8,), window=3, seed=0, **head)
+    else:
+        model = sf.ConvForecaster(channels=4, head_hidden=4, seed=0, **head)
+    series = torch.sin(torch.arange(60.0) / 5) + 1.5
+    result = sf.backtest(model, series, 4, start=50)
+    for k, cutoff in enumerate(result.cutoffs.tolist()):
+        torch.testing.assert_close(result.forecasts[k], sf.forecast(model, series[:cutoff], 4), rtol=1e-4, atol=1e-5)
+    assert set(sf.evaluate(model, series)) >= {"mse", "naive_mse"}
+    stream = sf.StreamingForecaster(model)
+    streamed = torch.stack([stream.update(v.view(1)) for v in series[:10]])
+    torch.testing.assert_close(streamed, sf.predict(model, series[:10])[0], rtol=1e-4, atol=1e-5)

@@ -327,7 +327,10 @@ def _states_at(model: Forecaster, x: Tensor, cutoffs: Sequence[int], state: Stat
         outputs.append(y.select(time_dim, y.shape[time_dim] - 1))
         states.append(state)
         previous = c
-    return head(torch.stack(outputs)), states
+    lasts = head(torch.stack(outputs))
+    if isinstance(model, RecurrentForecaster) and model.output_head is not None:
+        lasts = model.output_head.point(lasts)  # its last layer emits a distribution's parameters
+    return lasts, states
 
 
 def _closed_loops(model: Forecaster, lasts: Tensor, states: Sequence[State], horizon: int) -> Tensor:
