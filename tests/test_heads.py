@@ -114,11 +114,23 @@ def test_negative_binomial_icdf_is_the_smallest_count_reaching_p(mean: float, di
     nb = NegativeBinomial(torch.tensor(mean, dtype=torch.float64), torch.tensor(dispersion, dtype=torch.float64))
     k = float(nb.icdf(torch.tensor(p, dtype=torch.float64)))
     counts = torch.arange(0.0, k + 1, dtype=torch.float64)
-    log_pmf: torch.Tensor = nb.log_prob(counts)  # type: ignore[no-untyped-call]
+    log_pmf = nb.log_prob(counts)
     cumulative = log_pmf.exp().cumsum(0)  # the cdf summed from the probability mass function
     assert float(cumulative[-1]) >= p - 1e-9
     assert k == 0 or float(cumulative[-2]) < p + 1e-9
     assert float(nb.cdf(torch.tensor(k, dtype=torch.float64))) == pytest.approx(float(cumulative[-1]), rel=1e-7)
+
+
+@pytest.mark.parametrize("dispersion", [1.0, 0.1, 1e-4, 1e-5, 1e-6])
+def test_the_negative_binomial_loss_is_accurate_in_float32_down_to_the_smallest_dispersion(dispersion: float) -> None:
+    counts = torch.arange(0.0, 30.0)
+    mean, alpha = torch.tensor(5.0), torch.tensor(dispersion)
+    exact = torch.distributions.NegativeBinomial(
+        total_count=1.0 / alpha.double(), logits=torch.log(mean.double() * alpha.double())
+    ).log_prob(counts.double())  # type: ignore[no-untyped-call]
+    log_prob = NegativeBinomial(mean, alpha).log_prob(counts)
+    assert log_prob.dtype == torch.float32
+    torch.testing.assert_close(log_prob.double(), exact, rtol=1e-6, atol=1e-5)
 
 
 @pytest.mark.parametrize("head", HEADS)

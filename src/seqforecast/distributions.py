@@ -173,6 +173,7 @@ class NegativeBinomial(distributions.NegativeBinomial):
 
     def __init__(self, mean: Tensor, dispersion: Tensor, *, validate_args: bool | None = False) -> None:
         self._given_mean = mean
+        self._dispersion = dispersion
         super().__init__(
             total_count=1.0 / dispersion, logits=torch.log(mean) + torch.log(dispersion), validate_args=validate_args
         )
@@ -181,6 +182,20 @@ class NegativeBinomial(distributions.NegativeBinomial):
     def mean(self) -> Tensor:
         """The mean, exactly as given."""
         return torch.broadcast_to(self._given_mean, self.batch_shape)
+
+    def log_prob(self, value: Tensor) -> Tensor:
+        """The log-probability of the counts ``value``, computed in float64, returned in the mean's dtype.
+
+        With a small dispersion ``lgamma(value + 1 / dispersion) - lgamma(1 / dispersion)``
+        is a small difference of large numbers: in float32 it would be off by
+        nats (torch's own ``log_prob``), so the training loss is computed in
+        float64 from the mean and dispersion as given.
+        """
+        k, mean, alpha = value.double(), self._given_mean.double(), self._dispersion.double()
+        r = 1.0 / alpha
+        log1p_ma = torch.log1p(mean * alpha)  # log((r + mean) / r)
+        log_norm = torch.lgamma(k + r) - torch.lgamma(r) - torch.lgamma(k + 1.0)
+        return (log_norm - r * log1p_ma + k * (torch.log(mean * alpha) - log1p_ma)).to(self._given_mean.dtype)
 
     def cdf(self, value: Tensor) -> Tensor:
         """``P(X <= value)`` for counts ``value`` (0 below zero)."""
