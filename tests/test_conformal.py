@@ -85,6 +85,24 @@ def test_conformal_forecast_calibrates_on_the_backtest_from_start() -> None:
         np.testing.assert_allclose(result.interval(level)[0], result.mean - by_hand.radius(level))
 
 
+def test_a_time_first_batch_gets_each_steps_radius_in_its_own_layout() -> None:
+    series = np.stack([ar1(400, seed=s) for s in range(3)])  # (3, 400): three series
+    batch_first = torch.from_numpy(series).float().unsqueeze(-1)  # (3, 400, 1)
+    time_first_model = oracle()
+    time_first_model.batch_first = False
+    expected = sf.conformal_forecast(oracle(), batch_first, 5, start=300, level=(80, 95))
+    result = sf.conformal_forecast(time_first_model, batch_first.transpose(0, 1), 5, start=300, level=(80, 95))
+    assert expected.mean.shape == (3, 5, 1)
+    assert result.mean.shape == (5, 3, 1)  # as sf.forecast lays it out for a time-first model
+    np.testing.assert_allclose(result.mean, expected.mean.transpose(1, 0, 2))
+    for level in (80, 95):
+        for bound, expected_bound in zip(result.interval(level), expected.interval(level), strict=True):
+            np.testing.assert_allclose(bound, expected_bound.transpose(1, 0, 2))
+    radius = expected.interval(95)[1] - expected.mean
+    np.testing.assert_allclose(radius, np.broadcast_to(radius[:1], radius.shape))  # per step, the same for each series
+    assert radius[0, -1, 0] > radius[0, 0, 0]  # an AR(1)'s errors grow with the horizon
+
+
 def test_a_batch_of_series_is_pooled_and_forecasts_keep_their_shape() -> None:
     y = torch.from_numpy(np.stack([ar1(300, seed=s) for s in range(3)])).float().unsqueeze(-1)  # (3, 300, 1)
     result = sf.backtest(oracle(), y, 2, start=200)
@@ -113,6 +131,7 @@ def test_conformal_intervals_are_never_narrower_than_the_calibration_data_allow(
             calibration.radius(level)
         return
     radius = calibration.radius(level)
+    np.testing.assert_array_equal(radius, np.sort(errors, axis=0)[rank - 1])  # exactly the rank-th smallest
     within = (errors <= radius).sum(axis=0)
     assert np.all(within >= math.ceil(level / 100 * (count + 1) - 1e-9))  # the finite-sample correction
     assert np.all(within / count >= level / 100)  # so at least `level` % of the calibration errors are inside
@@ -157,6 +176,32 @@ def test_adaptive_conformal_alpha_follows_the_update_rule() -> None:
     online.reset()
     assert online.stream.steps == 0
     assert online.alpha is None
+
+
+def test_adaptive_conformal_starts_from_the_most_recent_calibration_errors() -> None:
+    errors = np.concatenate([np.full(300, 10.0), np.full(200, 1.0)]).reshape(500, 1, 1)  # large ones first, then small
+    calibration = sf.ConformalCalibration(errors)
+    np.testing.assert_array_equal(calibration.errors, errors)  # kept in the order given
+    online = sf.AdaptiveConformal(oracle(), level=80, window=100, calibration=calibration)
+    point, _, upper = online.update(torch.tensor([0.0]))
+    assert (upper - point).item() == pytest.approx(1.0)  # the last 100 errors are all 1: the intervals start at +- 1
+
+
+@pytest.mark.parametrize(("second", "width"), [(5.0, math.inf), (0.5, 0.0)])
+def test_adaptive_conformal_alpha_beyond_0_or_1_gives_infinite_or_zero_width(second: float, width: float) -> None:
+    online = sf.AdaptiveConformal(oracle(), level=90, gamma=5.0, window=10, calibration=np.full((20, 1), 1.0))
+    online.update(torch.tensor([0.0]))  # forecast 0, interval +- 1
+    online.update(torch.tensor([second]))  # a miss: alpha 0.1 + 5 (0.1 - 1) < 0; a hit: alpha 0.1 + 5 * 0.1 = 0.6
+    if width == 0.0:
+        assert online.alpha is not None
+        assert online.alpha.item() == pytest.approx(0.6)
+        point, lower, upper = online.update(torch.tensor([0.4]))  # a hit again: alpha 1.1 >= 1
+    else:
+        point, lower, upper = online.update(torch.tensor([4.0]))
+    assert online.alpha is not None
+    assert (online.alpha.item() >= 1.0) if width == 0.0 else (online.alpha.item() <= 0.0)
+    assert (upper - point).item() == width
+    assert (point - lower).item() == width
 
 
 def test_adaptive_conformal_on_a_batch_keeps_each_lane_apart() -> None:

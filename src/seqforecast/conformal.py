@@ -30,9 +30,9 @@ import torch
 from torch import Tensor
 
 from seqforecast._checks import as_float_tensor, check_float, check_int, describe
+from seqforecast._conformal import conformal_radius, conformal_rank, errors_needed
 from seqforecast.backtest import Backtest, backtest
 from seqforecast.inference import StreamingForecaster, forecast
-from seqforecast.interval_metrics import conformal_rank
 from seqforecast.results import Forecast, check_levels
 
 if TYPE_CHECKING:
@@ -61,7 +61,9 @@ class ConformalCalibration:
     Attributes:
         errors: Absolute forecast errors ``|target - forecast|``,
             ``(count, horizon, features)``: ``errors[i, h]`` is the error of
-            calibration window ``i`` at horizon step ``h + 1``.
+            calibration window ``i`` at horizon step ``h + 1``, in the order
+            given (oldest first for a backtest's), so that
+            :class:`AdaptiveConformal` can start from the most recent ones.
 
     Example:
         >>> import torch, seqforecast as sf
@@ -92,7 +94,7 @@ class ConformalCalibration:
         if (errors < 0).any():
             msg = "`errors` must be absolute errors (>= 0), got a negative value"
             raise ValueError(msg)
-        object.__setattr__(self, "errors", np.sort(errors, axis=0))
+        object.__setattr__(self, "errors", errors)
 
     @classmethod
     def from_backtest(cls, result: Backtest) -> ConformalCalibration:
@@ -149,15 +151,13 @@ class ConformalCalibration:
             [8.0]
         """
         (value,) = check_levels("level", level)
-        rank = conformal_rank(self.count, value)
-        if rank > self.count:
-            needed = math.ceil(value / (100.0 - value) - 1e-9)
+        if conformal_rank(self.count, value) > self.count:
             msg = (
-                f"`level` {value:g} needs at least {needed} calibration windows for a finite conformal interval, "
-                f"got {self.count}; calibrate on a longer range or ask for a lower level"
+                f"`level` {value:g} needs at least {errors_needed(value)} calibration windows for a finite "
+                f"conformal interval, got {self.count}; calibrate on a longer range or ask for a lower level"
             )
             raise ValueError(msg)
-        radius: np.ndarray = self.errors[rank - 1]
+        radius: np.ndarray = conformal_radius(torch.from_numpy(self.errors), value).numpy()
         return radius
 
     def interval(self, forecasts: object, level: float) -> tuple[np.ndarray, np.ndarray]:
@@ -238,8 +238,10 @@ def conformal_forecast(
 
     Returns:
         A :class:`~seqforecast.Forecast`: ``mean`` ``(horizon, features)``
-        (``(batch, horizon, features)`` for a batch in a batch-first model)
-        and its intervals.
+        and its intervals, laid out as :func:`~seqforecast.forecast` gives
+        them: for a batch, ``(batch, horizon, features)`` in a batch-first
+        model and ``(horizon, batch, features)`` in a time-first one (each
+        series' step ``h`` gets the radius of step ``h``).
 
     Raises:
         ValueError: Fewer than two calibration cutoffs, a level too high for
@@ -257,7 +259,16 @@ def conformal_forecast(
     calibration = ConformalCalibration.from_backtest(
         backtest(model, series, horizon, start=start, stride=stride, state=state)
     )
-    return calibration.forecast(forecast(model, series, horizon, state), levels)
+    ahead = forecast(model, series, horizon, state)
+    if model.batch_first or ahead.dim() < 3:
+        return calibration.forecast(ahead, levels)
+    result = calibration.forecast(ahead.transpose(0, 1), levels)  # (batch, horizon, F): the steps second to last
+
+    def time_first(values: np.ndarray) -> np.ndarray:
+        return np.ascontiguousarray(np.swapaxes(values, 0, 1))
+
+    intervals = {lvl: (time_first(lower), time_first(upper)) for lvl, (lower, upper) in result.intervals.items()}
+    return Forecast(time_first(result.mean), intervals)
 
 
 class AdaptiveConformal:
@@ -280,10 +291,12 @@ class AdaptiveConformal:
         gamma: The adaptation rate ``gamma > 0`` (larger adapts faster, with
             noisier intervals; 0.005 is the paper's choice).
         window: The number of recent errors kept, >= 2.
-        calibration: Errors to start the window with: one-step absolute
-            errors ``(count, features)`` (``(count, batch, features)`` for a
-            batch), or a :class:`ConformalCalibration` (its first horizon
-            step is used). Default: none; the first intervals are infinite.
+        calibration: Errors to start the window with, oldest first (the
+            last ``window`` of them are kept): one-step absolute errors
+            ``(count, features)`` (``(count, batch, features)`` for a batch),
+            or a :class:`ConformalCalibration` (the errors of its first
+            horizon step, in its order). Default: none; the first intervals
+            are infinite.
 
     Attributes:
         alpha: The current miscoverage levels ``alpha_t``, a tensor shaped like
@@ -384,13 +397,7 @@ class AdaptiveConformal:
         """The ``⌈(n + 1)(1 - alpha_t)⌉``-th smallest recent error, per element (inf beyond ``n``)."""
         if self._errors is None:
             return torch.full_like(point, math.inf)
-        count = self._errors.shape[0]
-        ordered = torch.sort(self._errors, dim=0).values
-        rank = torch.ceil((count + 1) * (1.0 - self._alpha(point)) - 1e-9).to(torch.long)
-        index = rank.clamp(1, count) - 1
-        radius = ordered.gather(0, index.unsqueeze(0)).squeeze(0)
-        radius = torch.where(rank > count, torch.full_like(radius, math.inf), radius)
-        return torch.where(rank < 1, torch.zeros_like(radius), radius)
+        return conformal_radius(self._errors, 100.0 * (1.0 - self._alpha(point)))
 
     def reset(self, state: State = None) -> None:
         """Forget the stream, the errors and the adapted level; start again from ``state``."""
