@@ -42,6 +42,44 @@ def test_msis_uses_the_seasonal_scale() -> None:
     assert float(score) == pytest.approx(1.0)
 
 
+def test_msis_scales_each_feature_by_its_own_change() -> None:
+    history = torch.stack([torch.arange(10.0), 100 * torch.arange(10.0)], dim=1)  # changes 1 and 100
+    lower, upper = torch.zeros(3, 2), torch.ones(3, 2) * torch.tensor([1.0, 100.0])
+    targets = torch.tensor([[0.5, 50.0], [3.0, 300.0], [-1.0, -100.0]])  # the same misses, relative to each scale
+    both = metrics.msis(lower, upper, targets, history, level=80)
+    each = [metrics.msis(lower[:, f], upper[:, f], targets[:, f], history[:, f], level=80) for f in range(2)]
+    assert float(each[0]) == pytest.approx(float(each[1]))
+    assert float(both) == pytest.approx(float(each[0]))  # the mean of the per-feature scores, not a pooled scale
+    with pytest.raises(ValueError, match="feature"):
+        metrics.msis(lower[:, :1], upper[:, :1], targets[:, :1], history, level=80)
+    with pytest.raises(ValueError, match="constant"):
+        metrics.msis(lower, upper, targets, torch.stack([torch.arange(10.0), torch.ones(10)], dim=1), level=80)
+
+
+def _ar_oracle() -> sf.FeedForwardForecaster:
+    model = sf.FeedForwardForecaster(1, 1, (), window=1)
+    linear = model.net[0]
+    assert isinstance(linear, torch.nn.Linear)
+    with torch.no_grad():
+        linear.weight.fill_(0.5)
+        linear.bias.zero_()
+    return model
+
+
+def test_evaluate_calibrates_its_intervals_on_targets_before_the_scored_origins() -> None:
+    rng = np.random.default_rng(1)
+    y = rng.standard_normal(120)
+    middle = (0 + len(y) - 1) // 2  # the first scored origin
+    changed = y.copy()
+    changed[middle + 1 :] *= 10  # what comes after the first scored origin
+    model = _ar_oracle()
+    scores = sf.evaluate(model, y, horizon=4, level=80)
+    other = sf.evaluate(model, changed, horizon=4, level=80)
+    assert scores["coverage_80"] != other["coverage_80"]  # the scored points did change
+    for name in ("width_80", "naive_width_80"):  # the radii come from targets up to `middle` only
+        assert scores[name] == pytest.approx(other[name], rel=1e-12)
+
+
 def test_evaluate_reports_interval_scores_beside_the_naive_forecast() -> None:
     rng = np.random.default_rng(0)
     y = np.zeros(1_500)
@@ -60,6 +98,7 @@ def test_evaluate_reports_interval_scores_beside_the_naive_forecast() -> None:
         assert scores[f"width_{level}"] < scores[f"naive_width_{level}"]  # the model's errors are smaller
         assert scores[f"msis_{level}"] < scores[f"naive_msis_{level}"]
     assert "coverage_80" not in sf.evaluate(model, y[:50])
+    assert "coverage_80" in sf.evaluate(model, y[:500], level=np.array([80.0]))
 
 
 @pytest.mark.parametrize(

@@ -8,33 +8,13 @@ not NaN; targets must be finite.
 
 from __future__ import annotations
 
-import math
-from collections.abc import Sequence
-
 import torch
 from torch import Tensor
 
 from seqforecast._checks import check_finite_tensor, check_floating_tensor, check_int, describe
 from seqforecast.results import check_levels
 
-__all__ = ["conformal_rank", "coverage", "interval_scores", "interval_width", "msis"]
-
-
-def conformal_rank(count: int, level: float) -> int:
-    """The rank ``k = ⌈(count + 1) · level / 100⌉`` of the error that bounds a ``level`` % interval.
-
-    Args:
-        count: Calibration errors, >= 1.
-        level: Percent, in ``(0, 100)``.
-
-    Returns:
-        ``k``; when ``k > count`` no finite interval has the guarantee.
-
-    Example:
-        >>> conformal_rank(99, 90), conformal_rank(10, 95)
-        (90, 11)
-    """
-    return math.ceil((count + 1) * level / 100.0 - 1e-9)  # the tolerance keeps (n+1)*0.9 = 90.000000001 at 90
+__all__ = ["coverage", "interval_width", "msis"]
 
 
 def _bounds(lower: Tensor, upper: Tensor, targets: Tensor | None = None) -> None:
@@ -100,10 +80,14 @@ def msis(lower: Tensor, upper: Tensor, targets: Tensor, insample: Tensor, *, lev
     ``mean((U - L) + 2/a (L - y)·[y < L] + 2/a (y - U)·[y > U])`` with
     ``a = 1 - level / 100``, over the in-sample mean absolute change at lag
     ``period`` (the seasonal naive forecast's error, as in MASE): a wide
-    interval costs its width, a miss costs ``2/a`` times its distance.
+    interval costs its width, a miss costs ``2/a`` times its distance. As in
+    the M4 competition, each series is scaled by its own change: with
+    ``insample`` ``(time, features)``, each feature (the last axis of the
+    bounds) by its own, and the mean is over every point.
 
     Args:
-        lower: Lower bounds, any shape.
+        lower: Lower bounds, any shape; ``(..., features)`` when
+            ``insample`` has features.
         upper: Upper bounds, the shape of ``lower``.
         targets: What happened, the shape of ``lower``.
         insample: The training series, ``(time,)`` or ``(time, features)``,
@@ -115,8 +99,10 @@ def msis(lower: Tensor, upper: Tensor, targets: Tensor, insample: Tensor, *, lev
         A 0-d tensor.
 
     Raises:
-        ValueError: Shapes differ, a bound is NaN or ``lower > upper``,
-            ``insample`` is too short or constant at lag ``period``, or a bad ``level``.
+        ValueError: Shapes differ (or the bounds' last axis is not
+            ``insample``'s features), a bound is NaN or ``lower > upper``,
+            ``insample`` is too short or a feature of it constant at lag
+            ``period``, or a bad ``level``.
 
     Example:
         >>> import torch
@@ -132,67 +118,17 @@ def msis(lower: Tensor, upper: Tensor, targets: Tensor, insample: Tensor, *, lev
         msg = f"`insample` must have more than period={period} time steps, got {describe(insample)}"
         raise ValueError(msg)
     check_finite_tensor("insample", insample)
-    scale = torch.mean(torch.abs(insample[period:] - insample[:-period]))
-    if float(scale) == 0:
+    if insample.dim() == 2 and (lower.dim() == 0 or lower.shape[-1] != insample.shape[1]):
+        msg = (
+            f"`lower`, `upper` and `targets` must end in the {insample.shape[1]} feature(s) of `insample`, "
+            f"got shape {tuple(lower.shape)}"
+        )
+        raise ValueError(msg)
+    scale = torch.mean(torch.abs(insample[period:] - insample[:-period]), dim=0)  # () or (features,)
+    if bool((scale == 0).any()):
         msg = f"`insample` must vary at lag period={period} (MSIS divides by its mean absolute change), got a constant series"
         raise ValueError(msg)
     alpha = 1.0 - value / 100.0
     below = (lower - targets).clamp_min(0.0)
     above = (targets - upper).clamp_min(0.0)
-    return ((upper - lower) + 2.0 / alpha * (below + above)).mean() / scale
-
-
-def interval_scores(
-    predictions: Tensor,
-    naive: Tensor,
-    targets: Tensor,
-    steps: Tensor,
-    calibrate: Tensor,
-    *,
-    insample: Tensor,
-    level: float | Sequence[float],
-    period: int = 1,
-) -> dict[str, float]:
-    """Coverage, width and MSIS of split-conformal intervals around a model's forecasts and the naive one's.
-
-    The intervals of horizon step ``h`` are ``forecast ± r``, ``r`` the
-    conformal quantile of the absolute errors at step ``h`` of the points
-    where ``calibrate`` is True; they are scored on the others.
-
-    Args:
-        predictions: ``(points, features)`` forecasts.
-        naive: ``(points, features)`` naive forecasts.
-        targets: ``(points, features)``.
-        steps: ``(points,)`` the horizon step (1, 2, ...) of each point.
-        calibrate: ``(points,)`` bool, the calibration points.
-        insample: The series before the scored points, for the MSIS scale.
-        level: Levels in percent.
-        period: The MSIS scale's lag.
-
-    Returns:
-        ``coverage_L``, ``width_L``, ``msis_L`` and their ``naive_`` twins for each level ``L``.
-    """
-    scores: dict[str, float] = {}
-    scored = ~calibrate
-    for prefix, forecasts in (("", predictions), ("naive_", naive)):
-        errors = (targets - forecasts).abs()
-        radius_by_step = {}
-        for value in check_levels("level", level):
-            for step in sorted(set(steps.tolist())):
-                chosen = calibrate & (steps == step)
-                pool = errors[chosen]  # (n, F)
-                rank = conformal_rank(pool.shape[0], value)
-                if rank > pool.shape[0]:
-                    msg = (
-                        f"`level` {value:g} needs more calibration points at horizon step {step} than the "
-                        f"{pool.shape[0]} available; evaluate on a longer series or ask for a lower level"
-                    )
-                    raise ValueError(msg)
-                radius_by_step[step] = pool.sort(dim=0).values[rank - 1]
-            radius = torch.stack([radius_by_step[int(s)] for s in steps[scored].tolist()])
-            middle, target = forecasts[scored], targets[scored]
-            lower, upper = middle - radius, middle + radius
-            scores[f"{prefix}coverage_{value:g}"] = float(coverage(lower, upper, target))
-            scores[f"{prefix}width_{value:g}"] = float(interval_width(lower, upper))
-            scores[f"{prefix}msis_{value:g}"] = float(msis(lower, upper, target, insample, level=value, period=period))
-    return scores
+    return (((upper - lower) + 2.0 / alpha * (below + above)) / scale).mean()

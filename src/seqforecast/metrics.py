@@ -12,15 +12,16 @@ both are re-exported here.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable
 
 import torch
 from torch import Tensor
 
 from seqforecast._checks import check_finite_tensor, check_floating_tensor, check_int, describe
+from seqforecast._evaluate_intervals import interval_scores
 from seqforecast.base import Forecaster, State
 from seqforecast.inference import _as_batch, _inference
-from seqforecast.interval_metrics import coverage, interval_scores, interval_width, msis
+from seqforecast.interval_metrics import coverage, interval_width, msis
 from seqforecast.scoring import crps, crps_gaussian, pinball, weighted_quantile_loss
 
 __all__ = [
@@ -175,7 +176,7 @@ def evaluate(
     horizon: int = 1,
     state: State = None,
     period: int | None = None,
-    level: float | Sequence[float] = (),
+    level: float | Iterable[float] | None = None,
 ) -> dict[str, float]:
     """Score ``model`` on ``series`` beside the naive (persistence) forecast.
 
@@ -194,9 +195,11 @@ def evaluate(
         state: State before the series.
         period: Seasonal period for a seasonal-naive baseline, >= 1, or None.
         level: Interval levels in percent (one or several in ``(0, 100)``);
-            none by default. With levels, the scored origins are split in
-            two: split-conformal intervals per horizon step are calibrated on
-            the errors from the first half and scored on the second, for the
+            None (the default) for none. With levels, the scored origins are
+            split in two: split-conformal intervals per horizon step are
+            calibrated on the errors of forecasts from the first half whose
+            targets also lie in it (before the first origin of the second
+            half), and scored on the forecasts from the second half, for the
             model and for the naive forecast (its empirical intervals).
 
     Returns:
@@ -262,16 +265,17 @@ def evaluate(
     scores = _scores(p, t) | _scores(n, t, "naive_")
     scores["skill"] = 100.0 * (1.0 - scores["mse"] / scores["naive_mse"]) if scores["naive_mse"] > 0 else float("nan")
     scores["points"] = len(targets)
-    if level != ():
-        middle = (prime_steps + length - 1) // 2  # origins before it calibrate, the others are scored
-        calibrate = torch.tensor(origins, device=p.device) < middle
+    if level is not None:
+        middle = (prime_steps + length - 1) // 2  # origins from it on are scored
+        starts, steps = torch.tensor(origins, device=p.device), torch.tensor(aheads, device=p.device)
         period_ = period or 1
         scores |= interval_scores(
             p,
             n,
             t,
-            torch.tensor(aheads, device=p.device),
-            calibrate,
+            steps,
+            calibrate=starts + steps <= middle,  # targets known at every scored origin
+            scored=starts >= middle,
             insample=values[: middle + 1],
             level=level,
             period=period_,
