@@ -56,10 +56,49 @@ def test_forecast_of_a_plain_model_gets_conformal_intervals(tmp_path: Path, caps
     assert main(argv) == 0
     capsys.readouterr()
     assert main(["forecast", str(model), str(data), "--horizon", "3", "--level", "90"]) == 0
-    rows = list(csv.DictReader(capsys.readouterr().out.splitlines()))
+    captured = capsys.readouterr()
+    assert captured.err == ""  # the 20 rows held out give 18 cutoffs, enough for 90 %: no warning
+    rows = list(csv.DictReader(captured.out.splitlines()))
     name = list(rows[0])[1]
     for row in rows:
         assert float(row[f"{name}_lower_90"]) < float(row[name]) < float(row[f"{name}_upper_90"])
+
+
+def test_forecast_level_of_a_plain_model_calibrates_on_the_rows_held_out(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data, model = _noisy_csv(tmp_path, 200), tmp_path / "mlp.safetensors"
+    argv = ["train", str(data), "--model", "mlp", "--steps", "5", "--device", "cpu", "--quiet", "--out", str(model)]
+    assert main(argv) == 0
+    checkpoint = sf.load(model)
+    assert checkpoint.metadata["train_rows"] == 180  # the first 90 %
+    series = sf.load_series(data)
+    capsys.readouterr()
+    assert main(["forecast", str(model), str(data), "--horizon", "3", "--level", "80"]) == 0
+    rows = list(csv.DictReader(capsys.readouterr().out.splitlines()))
+    name = list(rows[0])[1]
+    scaler = checkpoint.scaler
+    assert scaler is not None
+    model_space = scaler.transform(series)
+    result = sf.backtest(checkpoint.model, model_space, 3, start=180)  # cutoffs 180 .. 197: never trained on
+    forecasts = scaler.inverse_transform(result.forecasts.double().numpy().reshape(-1, 1)).reshape(-1, 3, 1)
+    targets = series[result.cutoffs.numpy()[:, None] + np.arange(3)]  # (18, 3, 1), in the data's units
+    errors = np.abs(targets - forecasts)
+    radius = sf.ConformalCalibration(errors).radius(80)[:, 0]
+    upper = np.array([float(r[f"{name}_upper_80"]) - float(r[name]) for r in rows])
+    np.testing.assert_allclose(upper, radius, rtol=1e-4)
+    assert main(["forecast", str(model), str(data), "--horizon", "3", "--level", "95"]) == 0  # 19 cutoffs needed
+    assert "partly of rows the model was trained on" in capsys.readouterr().err
+
+
+def test_repeated_levels_give_each_column_once(
+    auto_model: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    data, model = auto_model
+    assert main(["forecast", str(model), str(data), "--horizon", "2", "--level", "95", "80", "80"]) == 0
+    header = capsys.readouterr().out.splitlines()[0].split(",")
+    assert len(header) == len(set(header)) == 6
+    assert header[2:] == [f"{header[1]}_{side}_{level}" for level in (80, 95) for side in ("lower", "upper")]
 
 
 def test_backtest_reports_the_coverage_per_step(
@@ -69,6 +108,7 @@ def test_backtest_reports_the_coverage_per_step(
     assert main(["backtest", str(model), str(data), "--horizon", "3", "--start", "0.5", "--level", "80"]) == 0
     report = capsys.readouterr().err
     assert "empirical coverage" in report
+    assert report.count("warning: AutoForecaster.backtest: cutoffs before 360 lie in the data given to fit") == 1
     lines = report.splitlines()
     table = lines[lines.index(next(line for line in lines if line.startswith("empirical coverage"))) + 2 :]
     coverage = [float(line.split()[1]) for line in table[:3]]

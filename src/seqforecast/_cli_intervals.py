@@ -3,33 +3,66 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable, Mapping, Sequence
+import sys
+import warnings
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 
 import numpy as np
 
 from seqforecast._cli_files import UsageError
+from seqforecast._conformal import errors_needed
 from seqforecast.backtest import Backtest
 from seqforecast.conformal import ConformalCalibration
+from seqforecast.results import check_levels
 
-__all__ = ["add_level_option", "coverage_lines", "interval_cells", "interval_columns", "plain_intervals"]
+__all__ = [
+    "add_level_option",
+    "coverage_lines",
+    "interval_cells",
+    "interval_columns",
+    "plain_intervals",
+    "warnings_to_stderr",
+]
 
 Intervals = Mapping[float, tuple[np.ndarray, np.ndarray]]
 
 
 def _level(text: str) -> float:
     try:
-        value = float(text)
+        (value,) = check_levels("--level", float(text))
     except ValueError:
-        value = float("nan")
-    if not 0.0 < value < 100.0:
         msg = f"expected a level in percent, a number strictly between 0 and 100, got {text!r}"
-        raise argparse.ArgumentTypeError(msg)
+        raise argparse.ArgumentTypeError(msg) from None
     return value
 
 
+class _Levels(argparse.Action):
+    """Keeps the levels given sorted and unique (``--level 95 80 80`` is 80 and 95)."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: str | Sequence[object] | None,
+        option_string: str | None = None,
+    ) -> None:
+        setattr(namespace, self.dest, list(check_levels("--level", values)))
+
+
 def add_level_option(parser: argparse.ArgumentParser, what: str) -> None:
-    """``--level 80 95``: interval levels in percent."""
-    parser.add_argument("--level", type=_level, nargs="+", default=[], metavar="PERCENT", help=what)
+    """``--level 80 95``: interval levels in percent, sorted and unique."""
+    parser.add_argument("--level", type=_level, nargs="+", action=_Levels, default=[], metavar="PERCENT", help=what)
+
+
+@contextmanager
+def warnings_to_stderr() -> Iterator[None]:
+    """Print the library's warnings as one ``warning: ...`` line each on standard error."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UserWarning)
+        yield
+    for warning in caught:
+        print(f"warning: {warning.message}", file=sys.stderr)
 
 
 def interval_columns(columns: Sequence[str], levels: Sequence[float]) -> list[str]:
@@ -54,16 +87,38 @@ def plain_intervals(
     rows: int,
     horizon: int,
     earliest: int,
+    trained_rows: int | None,
 ) -> dict[float, tuple[np.ndarray, np.ndarray]]:
-    """Split-conformal intervals around ``predicted`` ``(horizon, F)`` from a backtest of the last rows.
+    """Split-conformal intervals around ``predicted`` ``(horizon, F)`` from a backtest of rows not trained on.
 
-    The calibration cutoffs are those of the last 20 % of the rows, reaching
-    further back when that gives fewer than 20 of them; ``run_backtest(first)``
+    The calibration cutoffs are the rows from ``trained_rows`` on (the rows
+    the model was not trained on; their targets were never seen). When those
+    give too few cutoffs for the highest level, or the checkpoint does not
+    say how many rows it was trained on, they are those of the last 20 % of
+    the rows, reaching further back when that gives fewer than 20 of them,
+    with a warning that they may be too narrow. ``run_backtest(first)``
     backtests from cutoff ``first``.
     """
     if not levels:
         return {}
-    first = max(earliest, min(round(0.8 * rows), rows - horizon - 19))
+    needed = max(2, errors_needed(max(levels)))
+    if trained_rows is not None and rows - horizon - max(earliest, trained_rows) + 1 >= needed:
+        first = max(earliest, trained_rows)
+    else:
+        first = max(earliest, min(round(0.8 * rows), rows - horizon - 19))
+        if trained_rows is None:
+            why = "the model does not record the rows it was trained on (it was saved by an older version)"
+        else:
+            why = (
+                f"the {max(0, rows - trained_rows)} rows after the {trained_rows} trained on give too few cutoffs "
+                f"with --horizon {horizon} ({needed} needed for {max(levels):g}%)"
+            )
+        if trained_rows is None or first < trained_rows:
+            print(
+                f"warning: --level: {why}; the intervals are calibrated on forecasts from row {first} on, "
+                "partly of rows the model was trained on, so they may be too narrow",
+                file=sys.stderr,
+            )
     if rows - horizon - first + 1 < 2:
         msg = f"--level needs at least {earliest + horizon + 1} rows to calibrate intervals with --horizon {horizon}, got {rows}"
         raise UsageError(msg)

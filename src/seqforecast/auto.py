@@ -34,6 +34,7 @@ from torch import Tensor, nn
 
 from seqforecast._auto_intervals import IntervalCalibration, calibration_horizon
 from seqforecast._checks import check_choice, check_float, check_int, describe
+from seqforecast._conformal import errors_needed
 from seqforecast.backtest import Backtest, backtest
 from seqforecast.base import state_tensors
 from seqforecast.checkpoint import load, save
@@ -405,7 +406,7 @@ class AutoForecaster:
         else:
             scaler, model = self._fitted.get((transform, spec)) or self._train(y, transform, spec, split)
         result = _backtest_levels(model, scaler, transform, y, horizon, first=split, stride=1)
-        return IntervalCalibration.choose((result.targets - result.forecasts).numpy())
+        return IntervalCalibration.choose((result.targets - result.forecasts).numpy(), first=split)
 
     def _train(self, y: np.ndarray, transform: _Transform, spec: Any, fit_end: int) -> tuple[Scaler, BaseForecaster]:
         """Fit ``spec`` on ``y[:fit_end]`` in ``transform``'s space; return the scaler and the model."""
@@ -544,7 +545,7 @@ class AutoForecaster:
         self._tail = joined[-(transform.offset + 1) :].copy()
         return self._levels_from(out.double().numpy(), joined, first_time)
 
-    def forecast(self, horizon: int, level: float | Sequence[float] = ()) -> Forecast:
+    def forecast(self, horizon: int, level: float | Sequence[float] | np.ndarray | None = None) -> Forecast:
         """Forecast ``horizon`` steps after the data last seen, feeding forecasts back, with intervals.
 
         The intervals come from the forecast errors of the chosen recipe on
@@ -553,11 +554,20 @@ class AutoForecaster:
         step, by split conformal or a Gaussian, whichever covered closer to
         nominal there; steps beyond the calibrated horizon (``max(12,
         season)`` while the tail allows) are scaled by ``sqrt(h / H)``.
+        The recipe was chosen for its low errors on that same tail, so the
+        intervals may be somewhat narrow (a backtest on later data shows by
+        how much).
 
         Args:
             horizon: Steps ahead, >= 1.
             level: Interval levels in percent, each in ``(0, 100)``: one
-                number or several, e.g. ``(80, 95)``; none by default.
+                number or several, e.g. ``(80, 95)``; None (the default) for
+                none.
+
+        Warns:
+            UserWarning: Conformal intervals were chosen but a level needs
+                more validation cutoffs than there were (95 % needs 19): that
+                level's intervals are Gaussian.
 
         Returns:
             A :class:`~seqforecast.Forecast` in the series' units: ``mean``
@@ -574,7 +584,7 @@ class AutoForecaster:
         """
         model = self._need_model()
         horizon = check_int("horizon", horizon)
-        levels = check_levels("level", level) if level != () else ()
+        levels = () if level is None else check_levels("level", level)
         if self._next is None:
             msg = "this AutoForecaster has seen no data yet: call fit(y) or predict(y) first"
             raise ValueError(msg)
@@ -586,6 +596,7 @@ class AutoForecaster:
         w_hat = np.asarray(self._scaler.inverse_transform(out), dtype=np.float64)
         future: np.ndarray = self._transform.integrate(self._tail[None], w_hat[None])[0]  # each level anchors the next
         calibration = self._need_intervals(levels)
+        self._warn_gaussian(calibration, levels)
         intervals = {}
         for lvl in levels:
             radius = calibration.radius(lvl, horizon)
@@ -598,8 +609,24 @@ class AutoForecaster:
             raise ValueError(msg)
         return cast("IntervalCalibration", self._intervals)
 
+    @staticmethod
+    def _warn_gaussian(calibration: IntervalCalibration, levels: tuple[float, ...]) -> None:
+        for lvl in levels:
+            if calibration.falls_back(lvl):
+                message = (
+                    f"AutoForecaster: the {lvl:g}% intervals are Gaussian (+- z * RMSE per step), not conformal: "
+                    f"a conformal {lvl:g}% interval needs at least {errors_needed(lvl)} validation cutoffs, "
+                    f"fitting gave {calibration.count}"
+                )
+                warnings.warn(message, UserWarning, stacklevel=3)
+
     def backtest(
-        self, y: object, horizon: int, start: float, stride: int = 1, level: float | Sequence[float] = ()
+        self,
+        y: object,
+        horizon: int,
+        start: float,
+        stride: int = 1,
+        level: float | Sequence[float] | np.ndarray | None = None,
     ) -> Backtest:
         """Forecasts from every cutoff of ``y`` in one stateful pass, in ``y``'s units.
 
@@ -619,18 +646,29 @@ class AutoForecaster:
                 look-back plus one) or a fraction of ``len(y)`` in ``(0, 1)``.
             stride: Steps between cutoffs, >= 1.
             level: Interval levels in percent (one or several in ``(0, 100)``)
-                to put around every forecast; none by default. The intervals
-                of cutoff ``c`` are calibrated on data before ``c`` only: the
-                validation-tail errors that :meth:`forecast` uses, and the
-                errors of this backtest's forecasts whose targets lie before
-                ``c``. (When ``y`` starts with the data given to :meth:`fit`,
-                cutoffs inside it were seen in training.)
+                to put around every forecast; None (the default) for none.
+                The intervals of cutoff ``c`` are calibrated on errors whose
+                targets lie before ``c`` only: those of the validation tail
+                that :meth:`forecast` uses (all of them for a cutoff after the
+                data given to :meth:`fit`), and those of this backtest's own
+                forecasts. ``y`` must continue the data given to :meth:`fit`
+                (the same time axis); with no error before a cutoff, its
+                intervals are infinite.
+
+        Warns:
+            UserWarning: With ``level``, when the first cutoff lies inside
+                the data given to :meth:`fit`: the model was trained on what
+                those cutoffs forecast, so their errors and coverage are
+                optimistic. Also when a level's intervals are Gaussian (as
+                :meth:`forecast` warns).
 
         Returns:
             A :class:`~seqforecast.Backtest` of float64 tensors:
             ``forecasts`` and ``targets`` ``(num_cutoffs, horizon,
             features)``; ``metrics()`` compares with the naive forecast;
-            ``interval(level)`` gives ``(lower, upper)`` shaped like ``forecasts``.
+            ``interval(level)`` gives ``(lower, upper)``, float64 tensors
+            shaped like ``forecasts`` (a Backtest holds tensors, where
+            :meth:`forecast`'s :class:`~seqforecast.Forecast` holds arrays).
 
         Example:
             >>> import numpy as np, seqforecast as sf
@@ -646,7 +684,7 @@ class AutoForecaster:
         model = self._need_model()
         horizon = check_int("horizon", horizon)
         levels = self._check_features(_levels("y", y), "y")
-        wanted = check_levels("level", level) if level != () else ()
+        wanted = () if level is None else check_levels("level", level)
         calibration = self._need_intervals(wanted)
         offset = self._transform.offset
         if isinstance(start, float):  # a fraction of y
@@ -658,6 +696,14 @@ class AutoForecaster:
         result = _backtest_levels(model, self._scaler, self._transform, levels, horizon, first=first, stride=stride)
         if not wanted:
             return result
+        if first < calibration.end:
+            message = (
+                f"AutoForecaster.backtest: cutoffs before {calibration.end} lie in the data given to fit (its "
+                f"{calibration.end} time steps): the model was trained on what they forecast, so their errors and the "
+                f"coverage of their intervals are optimistic; start at {calibration.end} or later for an honest backtest"
+            )
+            warnings.warn(message, UserWarning, stacklevel=2)
+        self._warn_gaussian(calibration, wanted)
         forecasts, cutoffs = result.forecasts.numpy(), result.cutoffs.numpy()
         errors = result.targets.numpy() - forecasts
         intervals = {}
@@ -677,7 +723,10 @@ class AutoForecaster:
         """How :meth:`forecast` makes intervals: ``"conformal"`` or ``"gaussian"`` (None before :meth:`fit`).
 
         Chosen at :meth:`fit` by the empirical coverage of both methods on the
-        second half of the validation tail, each calibrated on the first half.
+        second half of the validation tail, each calibrated on the first half
+        (Gaussian when the halves are too short for a conformal 80 %
+        interval). A level that needs more validation cutoffs than there
+        were is Gaussian even under ``"conformal"``, with a warning.
         """
         return None if self._intervals is None else self._intervals.method
 

@@ -43,6 +43,7 @@ from seqforecast._cli_intervals import (
     interval_cells,
     interval_columns,
     plain_intervals,
+    warnings_to_stderr,
 )
 from seqforecast._version import __version__
 from seqforecast.auto import AutoForecaster
@@ -274,6 +275,7 @@ def _train(args: argparse.Namespace) -> int:
         "model": args.model,
         "seq_length": seq_length,
         "time_column": table.time_column,
+        "train_rows": split,  # forecast --level calibrates its intervals on the rows after these
     }
     trainer.save_checkpoint(out, scaler=scaler, differencer=differencer, metadata=metadata)
     state = "interrupted after" if history.interrupted else "trained"  # interrupted: saved, then exit status 130
@@ -427,7 +429,8 @@ def _forecast(args: argparse.Namespace) -> int:
     if "auto" in checkpoint.metadata:  # written by train --model auto
         est = AutoForecaster.load(args.model)
         est.predict(series)  # builds its state over the whole series
-        result = est.forecast(args.horizon, level=tuple(args.level))
+        with warnings_to_stderr():
+            result = est.forecast(args.horizon, level=args.level or None)
         predicted, intervals = result.mean, result.intervals
     else:
         values = to_model_space(checkpoint, series)
@@ -440,6 +443,7 @@ def _forecast(args: argparse.Namespace) -> int:
             rows=len(series),
             horizon=args.horizon,
             earliest=1 if checkpoint.differencer is None else 2,
+            trained_rows=_trained_rows(checkpoint),
         )
     columns = [str(c) for c in checkpoint.metadata.get("columns") or [f"value{i}" for i in range(series.shape[1])]]
     text = io.StringIO()
@@ -466,6 +470,12 @@ def _forecast(args: argparse.Namespace) -> int:
         )
     deliver(text.getvalue(), out, f"{args.horizon} forecast steps", figure, plot)
     return 0
+
+
+def _trained_rows(checkpoint: Checkpoint) -> int | None:
+    """The rows ``train`` fitted the model on (the first ones), where the checkpoint records them."""
+    rows = checkpoint.metadata.get("train_rows")
+    return rows if isinstance(rows, int) and not isinstance(rows, bool) and rows > 0 else None
 
 
 def _evaluate(args: argparse.Namespace) -> int:
@@ -565,7 +575,8 @@ def _backtest(args: argparse.Namespace) -> int:
     if auto:
         try:
             est = AutoForecaster.load(args.model)
-            result = est.backtest(series, args.horizon, start=first, stride=args.stride, level=tuple(args.level))
+            with warnings_to_stderr():
+                result = est.backtest(series, args.horizon, start=first, stride=args.stride, level=args.level or None)
         except ValueError as error:  # a start too early for its transform, say
             message = str(error)
             for name, flag in _FLAGS.items():
