@@ -143,6 +143,21 @@ def test_the_trainer_trains_on_the_heads_own_loss(head: dict[str, object]) -> No
     assert history.losses[-1] < history.losses[0]
 
 
+@pytest.mark.parametrize("where", ["stream on the host", "stream on the device", "validation stream"])
+def test_a_negative_binomial_head_refuses_targets_that_are_not_counts_on_every_device(
+    device: torch.device, where: str
+) -> None:
+    counts = torch.round(5 + 3 * torch.sin(torch.arange(200.0) / 4))
+    fractions = counts + 0.5
+    model = sf.FeedForwardForecaster(hidden_sizes=(4,), window=2, likelihood="negative_binomial", seed=0)
+    trainer = sf.Trainer(model, device=device, seed=0, log_every=4)
+    stream_device = torch.device("cpu") if where == "stream on the host" else device
+    train = sf.ArrayStream(counts if where == "validation stream" else fractions, 10, device=stream_device)
+    val = sf.ArrayStream(fractions, 10, num_epochs=1, device=device) if where == "validation stream" else None
+    with pytest.raises(ValueError, match="needs targets that are counts"):
+        trainer.fit(train, steps=6, val_stream=val, val_every=2 if val is not None else None)
+
+
 def test_a_given_loss_still_trains_the_point_forecast() -> None:
     model = sf.FeedForwardForecaster(hidden_sizes=(8,), window=3, likelihood="gaussian", seed=0)
     trainer = sf.Trainer(model, device="cpu", loss=torch.nn.L1Loss(), seed=0)

@@ -31,7 +31,7 @@ What each head's raw outputs become:
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Literal, cast
 
 import numpy as np
@@ -43,7 +43,7 @@ from seqforecast._checks import check_choice, describe
 from seqforecast.distributions import Distribution, NegativeBinomial, QuantileDistribution, StudentT
 
 if TYPE_CHECKING:
-    from seqforecast.base import BaseForecaster, State
+    from seqforecast.base import BaseForecaster, Forecaster, State
 
 __all__ = [
     "LIKELIHOODS",
@@ -51,6 +51,7 @@ __all__ = [
     "HeadParameters",
     "Likelihood",
     "OutputHead",
+    "check_counts",
     "check_head",
     "check_quantiles",
     "pinball_loss",
@@ -208,13 +209,16 @@ class OutputHead(nn.Module):
         """Mean negative log-likelihood (pinball loss for quantiles) of ``targets`` ``raw.shape[:-1] + (output_size,)``."""
         if self.likelihood is None:
             return pinball_loss(self._quantile_values(raw), targets.unsqueeze(-1), self.levels)
-        if self.likelihood == "negative_binomial" and targets.device.type == "cpu":
-            _check_counts(targets)  # free on the CPU; elsewhere it would wait for the device every step
         dist = cast("distributions.Distribution", self.distribution(raw))
         return -dist.log_prob(targets).mean()
 
 
-def _check_counts(targets: Tensor) -> None:
+def check_counts(targets: Tensor) -> None:
+    """Raise a ValueError unless ``targets`` (any shape) are non-negative integers, for a negative binomial head.
+
+    It reads the values on the host: the Trainer calls it on the windows a
+    stream yields on the CPU, before they move to the device.
+    """
     low = float(targets.min())
     fractions = targets != torch.round(targets)
     if low < 0 or bool(fractions.any()):
@@ -270,7 +274,9 @@ class HeadParameters(nn.Module):
         return self.model.head_parameters(x, state)
 
 
-def training_objective(model: object, loss: Any) -> tuple[Any, Any]:
+def training_objective(
+    model: Forecaster, loss: Callable[[Tensor, Tensor], Tensor] | None
+) -> tuple[nn.Module, Callable[[Tensor, Tensor], Tensor]]:
     """``(module to call, loss function)`` for training ``model``.
 
     A user's ``loss`` is applied to the point forecasts, as always; without
@@ -279,5 +285,5 @@ def training_objective(model: object, loss: Any) -> tuple[Any, Any]:
     """
     head = getattr(model, "output_head", None)
     if loss is not None or not isinstance(head, OutputHead):
-        return model, (nn.MSELoss() if loss is None else loss)
+        return cast("nn.Module", model), (nn.MSELoss() if loss is None else loss)
     return HeadParameters(cast("BaseForecaster", model)), HeadLoss(head)

@@ -30,6 +30,7 @@ from seqforecast.data import Stream, Window
 from seqforecast.heads import HeadLoss, training_objective
 from seqforecast.training import _resume
 from seqforecast.training._scopes import DeferredInterrupt, torch_threads
+from seqforecast.training._targets import TargetCheck
 from seqforecast.training.callbacks import Callback
 from seqforecast.training.config import TrainerConfig
 from seqforecast.training.cuda_graphs import GraphedStep
@@ -96,14 +97,17 @@ def _mean_loss(model: Forecaster, loss_fn: LossFunction, stream: Stream, device:
     ``call(x, state)`` is the model, or the model seen through its head (:mod:`seqforecast.heads`).
     """
     total, count, state = torch.zeros((), device=device), 0, cast("State", None)
+    check_targets = TargetCheck(loss_fn)
     with torch.no_grad():
         for window in stream:
+            check_targets(window.targets)
             x, y = window.inputs.to(device), window.targets.to(device)
             out, state = call(x, _start_state(model, window.reset, state, device))
             total, count = total + loss_fn(out, y), count + 1
     if count == 0:
         msg = "`val_stream` yielded no windows"
         raise ValueError(msg)
+    check_targets.flush()
     return float(total) / count
 
 
@@ -200,7 +204,8 @@ class Trainer:
             self.module.parameters(), lr=self.config.lr, capturable=graphs, foreach=True
         )
         # without a loss, a model with a likelihood or quantile head trains on its own loss (seqforecast.heads)
-        self._objective, self.loss_fn = cast("tuple[nn.Module, LossFunction]", training_objective(model, loss))
+        self._objective, self.loss_fn = training_objective(model, loss)
+        self._check_targets = TargetCheck(self.loss_fn)  # a negative binomial head's targets must be counts
         self.callbacks: list[Callback] = [*callbacks, *([ProgressBar()] if progress else [])]
         self.state: State = None
         self.should_stop = False
@@ -334,6 +339,8 @@ class Trainer:
                 self._cursor.advance()
                 self.history.steps += 1
                 count = self.history.steps
+                if count % log_every == 0:
+                    self._check_targets.flush()  # windows built on the device: read back with the losses
                 self._guard.record(loss, log_point=count % log_every == 0)
                 for callback in self.callbacks:
                     callback.on_step_end(self, count, loss)
@@ -350,10 +357,12 @@ class Trainer:
             else:
                 self._guard.flush()  # keep the losses of the steps that were done
             raise
+        self._check_targets.flush()
         self._guard.flush()
 
     def _inputs(self, window: Window) -> tuple[Tensor, Tensor, State]:
         """The window on the device and the state it starts from (fresh, carried, or reset by lane)."""
+        self._check_targets(window.targets)  # on the host if the stream built it there: no device sync
         x = window.inputs.to(self.device, non_blocking=True)
         y = window.targets.to(self.device, non_blocking=True)
         if x.shape[:-1] != y.shape[:-1] or y.shape[-1] != self.model.output_size:
