@@ -4,7 +4,8 @@
   one-step forecast of ``y[t] = 0.8 y[t-1] + e[t]``: calibrated on 2,000
   points, scored on the next 5,000, with Gaussian noise and with Student-t
   noise of 3 degrees of freedom (conformal intervals make no assumption on
-  the noise: both must cover within ±0.03).
+  the noise): the median coverage over the seeds must lie within ±0.03 of
+  nominal at 80 % and at 95 %, with either noise.
 * Adaptive conformal (:class:`seqforecast.AdaptiveConformal`, gamma = 0.005,
   a window of 500 errors) against split conformal when the noise doubles
   halfway: the 80 % coverage of every 500-step window from 500 steps after

@@ -72,6 +72,9 @@ class Backtest:
     def interval(self, level: float) -> tuple[Tensor, Tensor]:
         """The ``(lower, upper)`` bounds of the ``level`` % intervals, each shaped like ``forecasts``.
 
+        Tensors, like everything a Backtest holds (a
+        :class:`~seqforecast.Forecast` holds NumPy arrays instead).
+
         Raises:
             KeyError: No interval of that level was computed; the message lists those held.
         """

@@ -14,6 +14,7 @@ import numpy as np
 
 from seqforecast._checks import describe
 from seqforecast.backtest import Backtest
+from seqforecast.results import Forecast
 from seqforecast.training.history import History
 
 if TYPE_CHECKING:
@@ -212,9 +213,9 @@ def plot_forecast(
         >>> forecast.get_xdata()[1:].tolist(), fig.axes[0].get_ylabel()
         ([120.0, 121.0, 122.0, 123.0, 124.0], 'load')
     """
-    if intervals is None and hasattr(forecast, "intervals") and hasattr(forecast, "mean"):  # an sf.Forecast
-        intervals = {lvl: (low[..., 0], high[..., 0]) for lvl, (low, high) in forecast.intervals.items()}
-    if hasattr(forecast, "mean") and hasattr(forecast, "intervals"):
+    if isinstance(forecast, Forecast):
+        if intervals is None:
+            intervals = {lvl: (low[..., 0], high[..., 0]) for lvl, (low, high) in forecast.intervals.items()}
         forecast = np.asarray(forecast.mean)[..., 0]
     past = _values("history", history)
     ahead = _values("forecast", forecast)
