@@ -290,6 +290,12 @@ CASES = [
         "`quantiles` must be levels strictly between 0 and 1",
     ),
     Case(
+        "forecast quantiles beyond a quantile head's levels",
+        lambda _: sf.forecast(sf.FeedForwardForecaster(quantiles=(0.1, 0.9)), SERIES, 2, quantiles=(0.025, 0.5)),
+        ValueError,
+        r"`quantiles` must lie between .* learned \[0.1, 0.9\], got \[0.025\]",
+    ),
+    Case(
         "negative binomial on negative data",
         lambda _: sf.Trainer(sf.FeedForwardForecaster(likelihood="negative_binomial"), device="cpu").fit(
             sf.ArrayStream(np.round(5 * SERIES) - 5, 10), steps=1

@@ -19,17 +19,20 @@ def test_paths_and_quantiles_have_the_forecast_shape_with_one_dimension_in_front
     history = make_input(model, batch, time)
     expected = sf.forecast(model, history, horizon).shape
     assert sf.sample_paths(model, history, horizon, 5, seed=0).shape == (5, *expected)
-    quantiles = sf.forecast_quantiles(model, history, horizon, (0.2, 0.5, 0.8), num_samples=20)
-    assert quantiles.shape == (3, *expected)
+    learned = model.output_head.quantiles if model.output_head is not None else None
+    levels = (0.2, 0.5, 0.8) if learned is None else tuple(sorted({learned[0], learned[-1]}))  # what a head knows
+    quantiles = sf.forecast_quantiles(model, history, horizon, levels, num_samples=20)
+    assert quantiles.shape == (len(levels), *expected)
     assert bool((quantiles.diff(dim=0) >= 0).all())
 
 
-@given(model=forecasters(same_io=True, batch_first=True), time=st.integers(1, 8), horizon=st.integers(1, 5))
+@given(model=forecasters(same_io=True), time=st.integers(1, 8), horizon=st.integers(1, 5))
 def test_a_median_only_head_samples_exactly_the_closed_loop_forecast(
     model: sf.BaseForecaster, time: int, horizon: int
 ) -> None:
     # a one-level quantile head is a point mass: every path must be the forecast, which checks that each
-    # path feeds its own draws back and carries its own (repeated) state
+    # path feeds its own draws back and carries its own (repeated) state, and, in both layouts, that the
+    # paths come out in the documented order: (sample, batch, horizon, ...) or (sample, horizon, batch, ...)
     median = type(model)(**{**model.config.to_dict(), "quantiles": (0.5,)})
     history = make_input(median, 2, time)
     paths = sf.sample_paths(median, history, horizon, 3, seed=0)
@@ -107,3 +110,30 @@ def test_negative_binomial_paths_are_counts() -> None:
     paths = sf.sample_paths(model, torch.tensor([3.0, 1.0, 4.0]), 5, 20, seed=0)
     assert bool((paths >= 0).all())
     assert torch.equal(paths, paths.round())
+
+
+def test_negative_binomial_quantiles_are_counts_at_every_step() -> None:
+    model = sf.RecurrentForecaster(hidden_size=4, num_layers=1, likelihood="negative_binomial", seed=0)
+    levels = (0.15, 0.33, 0.5, 0.77, 0.95)
+    q = sf.forecast_quantiles(model, torch.tensor([3.0, 1.0, 4.0]), 6, levels, num_samples=100, seed=0)
+    assert torch.equal(q, q.round())
+    paths = sf.sample_paths(model, torch.tensor([3.0, 1.0, 4.0]), 6, 100, seed=0)
+    for i, p in enumerate(levels):  # the smallest draw whose empirical cdf reaches p, as the first step's icdf
+        below = (paths[:, 1:] <= q[i, 1:]).double().mean(0)
+        strictly = (paths[:, 1:] < q[i, 1:]).double().mean(0)
+        assert bool((below >= p).all())
+        assert bool((strictly < p).all())
+
+
+def test_a_quantile_head_refuses_levels_beyond_the_ones_it_learned() -> None:
+    model = sf.FeedForwardForecaster(window=2, quantiles=(0.1, 0.5, 0.9), seed=0)
+    with pytest.raises(ValueError, match=r"learned \[0.1, 0.5, 0.9\], got \[0.01, 0.99\] outside \[0.1, 0.9\]"):
+        sf.forecast_quantiles(model, torch.zeros(10), 3, (0.01, 0.1, 0.9, 0.99))
+    with pytest.raises(ValueError, match="outside"):
+        sf.forecast(model, torch.zeros(10), 1, quantiles=(0.05, 0.5))
+    # the outermost levels themselves are fine, also as float32 (0.9 rounds to 0.89999998)
+    assert sf.forecast_quantiles(model, torch.zeros(10), 3, (0.1, 0.3, 0.9)).shape == (3, 3, 1)
+    float32 = [np.float32(0.1), np.float32(0.9)]
+    assert sf.forecast_quantiles(model, torch.zeros(10), 3, float32).shape == (2, 3, 1)
+    with_float32 = sf.FeedForwardForecaster(window=2, quantiles=(0.5, np.float32(0.9)), seed=0)
+    assert sf.forecast_quantiles(with_float32, torch.zeros(10), 3, (0.5, 0.9)).shape == (2, 3, 1)

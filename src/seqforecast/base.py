@@ -33,6 +33,7 @@ __all__ = [
     "State",
     "check_forecaster",
     "detach_state",
+    "point_head_message",
     "seeded",
     "state_like",
     "state_tensors",
@@ -411,11 +412,7 @@ class BaseForecaster(nn.Module):
             (torch.Size([2, 10, 1]), torch.Size([2, 10, 1]))
         """
         if self.output_head is None:
-            msg = (
-                f"`model` has a point head and no distribution; build it with likelihood= "
-                f"({', '.join(map(repr, LIKELIHOODS))}) or quantiles=(...)"
-            )
-            raise ValueError(msg)
+            raise ValueError(point_head_message())
         raw, _ = self.head_parameters(x, state)
         return self.output_head.distribution(raw)
 
@@ -512,6 +509,14 @@ _FORECASTER_MEMBERS = (
     "init_state",
     "reset_state",
 )
+
+
+def point_head_message() -> str:
+    """The error for a point model asked for a distribution (its quantiles, sample paths)."""
+    return (
+        f"`model` has a point head and no distribution: build it with likelihood={LIKELIHOODS[0]!r} "
+        f"(or {', '.join(map(repr, LIKELIHOODS[1:]))}) or quantiles=(...)"
+    )
 
 
 def check_forecaster(value: object) -> Forecaster:

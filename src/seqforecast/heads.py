@@ -30,16 +30,14 @@ What each head's raw outputs become:
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Literal, cast
 
-import numpy as np
 import torch
 from torch import Tensor, distributions, nn
 from torch.nn import functional as F
 
-from seqforecast._checks import check_choice, describe
+from seqforecast._checks import check_choice, check_quantiles, describe
 from seqforecast.distributions import Distribution, NegativeBinomial, QuantileDistribution, StudentT
 
 if TYPE_CHECKING:
@@ -62,43 +60,6 @@ Likelihood = Literal["gaussian", "student_t", "negative_binomial"]
 LIKELIHOODS: tuple[Likelihood, ...] = ("gaussian", "student_t", "negative_binomial")
 _WIDTHS = {"gaussian": 2, "student_t": 3, "negative_binomial": 2}
 _MIN_SCALE = 1e-6
-
-
-def check_quantiles(name: str, quantiles: object) -> tuple[float, ...]:
-    """Return ``quantiles`` as a tuple of floats if they are increasing and inside ``(0, 1)``.
-
-    Raises:
-        TypeError: Not a sequence of numbers.
-        ValueError: Empty, unsorted, repeated or outside ``(0, 1)``.
-
-    Example:
-        >>> check_quantiles("quantiles", [0.1, 0.5, 0.9])
-        (0.1, 0.5, 0.9)
-        >>> import numpy as np
-        >>> check_quantiles("quantiles", np.array([0.25, 0.75]))
-        (0.25, 0.75)
-    """
-    given: Any = quantiles
-    if isinstance(given, (str, bytes)) or not isinstance(given, Sequence):
-        if isinstance(given, (Tensor, np.ndarray)) and given.ndim == 1:
-            given = given.tolist()
-        else:
-            msg = f"`{name}` must be a sequence of levels in (0, 1), such as (0.1, 0.5, 0.9), got {describe(quantiles)}"
-            raise TypeError(msg)
-    if any(isinstance(q, bool) or not isinstance(q, (int, float)) for q in given):
-        msg = f"`{name}` must hold numbers in (0, 1), got {describe(quantiles)}"
-        raise TypeError(msg)
-    levels = tuple(float(q) for q in given)
-    if not levels:
-        msg = f"`{name}` must hold at least one level in (0, 1), got none"
-        raise ValueError(msg)
-    if not all(0.0 < q < 1.0 for q in levels):
-        msg = f"`{name}` must be levels strictly between 0 and 1, got {list(levels)}"
-        raise ValueError(msg)
-    if any(b <= a for a, b in itertools.pairwise(levels)):
-        msg = f"`{name}` must be sorted increasing without repeats, got {list(levels)}"
-        raise ValueError(msg)
-    return levels
 
 
 def check_head(likelihood: object, quantiles: object) -> tuple[Likelihood | None, tuple[float, ...] | None]:

@@ -21,7 +21,7 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Iterator, Sequence
-from typing import Any, cast
+from typing import cast
 
 import torch
 from torch import Tensor, nn
@@ -219,7 +219,7 @@ def forecast(
     if quantiles is not None:
         from seqforecast.sampling import forecast_quantiles  # sampling builds on this module
 
-        return forecast_quantiles(cast("Any", model), history, horizon, quantiles, state=state)
+        return forecast_quantiles(model, history, horizon, quantiles, state=state)
     horizon = check_int("horizon", horizon)
     _check_feeds_back(model)
     time_dim = 1 if model.batch_first else 0

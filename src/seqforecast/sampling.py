@@ -17,10 +17,10 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor
 
-from seqforecast._checks import check_int, describe
-from seqforecast.base import BaseForecaster, State, state_like, state_tensors
+from seqforecast._checks import check_int, check_quantiles, describe
+from seqforecast.base import BaseForecaster, Forecaster, State, point_head_message, state_like, state_tensors
 from seqforecast.distributions import Distribution, draw
-from seqforecast.heads import OutputHead, check_quantiles
+from seqforecast.heads import OutputHead
 from seqforecast.inference import _as_batch, _check_feeds_back, _inference
 
 __all__ = ["forecast_quantiles", "sample_paths"]
@@ -32,12 +32,37 @@ def _head(model: object) -> tuple[BaseForecaster, OutputHead]:
         msg = f"`model` must be a seqforecast forecaster with a likelihood or quantile head, got {describe(model)}"
         raise TypeError(msg)
     if model.output_head is None:
+        raise ValueError(point_head_message())
+    return model, model.output_head
+
+
+def _check_learned(head: OutputHead, levels: tuple[float, ...]) -> None:
+    """A quantile head knows nothing beyond its outermost levels: refuse levels outside them."""
+    if head.quantiles is None:
+        return
+    low, high = head.quantiles[0], head.quantiles[-1]
+    outside = [q for q in levels if not low - 1e-7 <= q <= high + 1e-7]  # a level given in float32 is the same level
+    if outside:
         msg = (
-            "`model` has a point head, so it has no distribution to sample: build it with "
-            "likelihood='gaussian' (or 'student_t', 'negative_binomial') or quantiles=(...)"
+            f"`quantiles` must lie between the lowest and highest levels the model's quantile head learned "
+            f"{list(head.quantiles)}, got {outside} outside [{low:g}, {high:g}]; build the model with "
+            f"quantiles that cover them"
         )
         raise ValueError(msg)
-    return model, model.output_head
+
+
+def _sample_quantiles(samples: Tensor, probabilities: Tensor, *, counts: bool) -> Tensor:
+    """Quantiles of ``samples`` along dimension 0, float64, ``(Q, *samples.shape[1:])``.
+
+    Linear interpolation between draws; for counts the smallest draw whose
+    empirical CDF reaches the level, as :meth:`NegativeBinomial.icdf
+    <seqforecast.distributions.NegativeBinomial.icdf>` defines the first step's.
+    """
+    if not counts:
+        return torch.quantile(samples.double(), probabilities, dim=0)
+    n = samples.shape[0]
+    index = (torch.ceil(probabilities * n - 1e-9).long().clamp(1, n) - 1).to(samples.device)
+    return samples.sort(dim=0).values.double().index_select(0, index)
 
 
 def _generator(seed: int | None, device: torch.device) -> torch.Generator:
@@ -97,7 +122,7 @@ def _split_samples(model: BaseForecaster, paths: Tensor, num_samples: int, unbat
 
 
 def sample_paths(
-    model: BaseForecaster,
+    model: Forecaster,
     history: object,
     horizon: int,
     num_samples: int,
@@ -155,7 +180,7 @@ def sample_paths(
 
 
 def forecast_quantiles(
-    model: BaseForecaster,
+    model: Forecaster,
     history: object,
     horizon: int,
     quantiles: Sequence[float] = (0.1, 0.5, 0.9),
@@ -181,6 +206,10 @@ def forecast_quantiles(
         seed: Seed of those draws (default 0: the same call gives the same
             quantiles); ``None`` draws fresh randomness.
 
+    For a negative binomial head every quantile is a count (the smallest
+    count whose CDF reaches the level, at every step); a quantile head
+    answers only for levels between its lowest and highest.
+
     Returns:
         ``(len(quantiles), horizon, features)`` for unbatched ``history``;
         otherwise the quantile level first, then the shape
@@ -191,7 +220,8 @@ def forecast_quantiles(
 
     Raises:
         ValueError: As :func:`sample_paths`, or ``quantiles`` unsorted,
-            repeated or outside ``(0, 1)``.
+            repeated, outside ``(0, 1)`` or, for a quantile head, outside
+            the levels it learned.
 
     Example:
         >>> import torch, seqforecast as sf
@@ -204,6 +234,7 @@ def forecast_quantiles(
     levels = check_quantiles("quantiles", quantiles)
     num_samples = check_int("num_samples", num_samples)
     model, head = _head(model)
+    _check_learned(head, levels)
     _check_feeds_back(model)
     time_dim = 1 if model.batch_first else 0
     with _inference(model):
@@ -217,7 +248,8 @@ def forecast_quantiles(
             result = exact
         else:
             samples = _split_samples(model, paths, num_samples, unbatched=False)  # (S, *forecast shape)
-            result = torch.quantile(samples.double(), probabilities, dim=0).to(x.dtype)  # (Q, *forecast shape)
+            counts = head.likelihood == "negative_binomial"
+            result = _sample_quantiles(samples, probabilities, counts=counts).to(x.dtype)  # (Q, *forecast shape)
             result = torch.cat((exact, result.narrow(1 + time_dim, 1, horizon - 1)), dim=1 + time_dim)
     if unbatched:
         result = result.squeeze(1 if model.batch_first else 2)

@@ -20,8 +20,7 @@ from collections.abc import Sequence
 import torch
 from torch import Tensor
 
-from seqforecast._checks import check_finite_tensor, check_floating_tensor
-from seqforecast.heads import check_quantiles
+from seqforecast._checks import check_finite_tensor, check_floating_tensor, check_quantiles
 
 __all__ = ["crps", "crps_gaussian", "pinball", "weighted_quantile_loss"]
 
