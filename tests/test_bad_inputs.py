@@ -475,6 +475,18 @@ CASES = [
         ValueError,
         "`level` must hold numbers strictly between 0 and 100",
     ),
+    Case(
+        "msis: bounds of other features than the in-sample series",
+        lambda p: sf.metrics.msis(torch.zeros(3), torch.ones(3), torch.zeros(3), torch.ones(5, 2).cumsum(0), level=80),
+        ValueError,
+        r"must end in the 2 feature\(s\) of `insample`, got shape \(3,\)",
+    ),
+    Case(
+        "auto: an empty list of levels",
+        lambda p: sf.AutoForecaster(models=("linear",)).fit(SERIES).forecast(3, level=[]),
+        ValueError,
+        r"`level` must name at least one level in \(0, 100\), got \[\]",
+    ),
 ]
 if not torch.cuda.is_available():
     CASES += [
