@@ -137,3 +137,16 @@ def test_a_quantile_head_refuses_levels_beyond_the_ones_it_learned() -> None:
     assert sf.forecast_quantiles(model, torch.zeros(10), 3, float32).shape == (2, 3, 1)
     with_float32 = sf.FeedForwardForecaster(window=2, quantiles=(0.5, np.float32(0.9)), seed=0)
     assert sf.forecast_quantiles(with_float32, torch.zeros(10), 3, (0.5, 0.9)).shape == (2, 3, 1)
+
+
+def test_draws_reach_far_into_the_tails(monkeypatch: pytest.MonkeyPatch) -> None:
+    from seqforecast.distributions import StudentT, draw
+
+    u = torch.tensor([0.0, 1e-12, 0.5, 1 - 1e-12], dtype=torch.float64)
+    monkeypatch.setattr(torch, "rand", lambda *_, **__: u.clone())
+    normal = draw(torch.distributions.Normal(torch.zeros(4, dtype=torch.float64), torch.ones(4, dtype=torch.float64)))
+    expected = torch.special.ndtri(u.clamp(1e-15, 1 - 1e-15))
+    torch.testing.assert_close(normal, expected)
+    assert float(normal[1]) < -7.0  # the 1e-12 quantile, not the 1e-7 one (-5.2)
+    t = draw(StudentT(torch.full((4,), 5.0, dtype=torch.float64)))
+    assert float(t[1]) < -100.0  # Student-t(5): -394 at 1e-12, -39 at 1e-7

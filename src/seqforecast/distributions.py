@@ -288,6 +288,9 @@ Distribution = distributions.Normal | StudentT | NegativeBinomial | QuantileDist
 def draw(distribution: Distribution, generator: torch.Generator | None = None) -> Tensor:
     """One draw of shape ``batch_shape`` by the inverse CDF, with ``generator`` (torch's own left alone).
 
+    The uniform draws are float64 and kept inside ``[1e-15, 1 - 1e-15]``, so
+    the tails are sampled out to the 1e-15 and 1 - 1e-15 quantiles.
+
     Example:
         >>> import torch
         >>> normal = torch.distributions.Normal(torch.zeros(3), torch.ones(3))
@@ -297,7 +300,7 @@ def draw(distribution: Distribution, generator: torch.Generator | None = None) -
     """
     mean = distribution.mean
     u = torch.rand(distribution.batch_shape, generator=generator, dtype=torch.float64, device=mean.device)
-    u = u.clamp(1e-7, 1.0 - 1e-7)
+    u = u.clamp(1e-15, 1.0 - 1e-15)  # float64: tails out to the 1e-15 quantile (torch.rand may give 0)
     if isinstance(distribution, distributions.Normal):
         return cast("Tensor", distribution.loc + distribution.scale * torch.special.ndtri(u).to(mean.dtype))
     return distribution.icdf(u).to(mean.dtype)
