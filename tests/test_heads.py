@@ -172,7 +172,17 @@ def test_validation_uses_the_heads_loss() -> None:
     trainer = sf.Trainer(model, device="cpu", seed=0)
     trainer.fit(stream, steps=4, val_stream=sf.ArrayStream(np.sin(np.arange(60) / 3), 10, num_epochs=1), val_every=2)
     assert len(trainer.history.val_losses) == 2
-    assert all(np.isfinite(trainer.history.val_losses))
+    # the last pass ran on the final weights: the pinball loss of the head's quantiles, window by window
+    loss, losses, state = HeadLoss(_head(model)), [], None
+    with torch.no_grad():
+        for window in sf.ArrayStream(np.sin(np.arange(60) / 3), 10, num_epochs=1):
+            if isinstance(window.reset, torch.Tensor):
+                state = model.reset_state(state, window.reset)
+            elif window.reset:
+                state = None
+            raw, state = model.head_parameters(window.inputs, state)
+            losses.append(float(loss(raw, window.targets)))
+    assert trainer.history.val_losses[-1] == pytest.approx(np.mean(losses), rel=1e-6)
 
 
 @pytest.mark.parametrize("head", HEADS)
@@ -190,14 +200,36 @@ def test_checkpoints_round_trip_the_head(head: dict[str, object], family: str, t
 
 
 def test_a_trainer_with_a_head_resumes_without_naming_the_loss(tmp_path: Path) -> None:
-    stream = sf.SineStream(batch_size=2)
-    trainer = sf.Trainer(sf.FeedForwardForecaster(window=2, likelihood="student_t", seed=0), device="cpu", seed=0)
-    trainer.fit(stream, steps=3)
-    trainer.save_checkpoint(tmp_path / "run.safetensors")
+    def trainer() -> sf.Trainer:
+        return sf.Trainer(sf.FeedForwardForecaster(window=2, likelihood="student_t", seed=0), device="cpu", seed=0)
+
+    whole = trainer()
+    whole.fit(sf.SineStream(batch_size=2), steps=5)
+    first = trainer()
+    first.fit(sf.SineStream(batch_size=2), steps=3)
+    first.save_checkpoint(tmp_path / "run.safetensors")
+    saved = sf.load(tmp_path / "run.safetensors").trainer_state
+    assert saved is not None
+    assert saved["loss"] == "default"  # the head's own loss, no longer labelled "mse"
     resumed = sf.Trainer.resume(tmp_path / "run.safetensors")
     assert isinstance(resumed.loss_fn, HeadLoss)
     resumed.fit(sf.SineStream(batch_size=2), steps=2)
-    assert resumed.history.steps == 5
+    assert resumed.history.losses == whole.history.losses  # the head's loss, continued bit for bit
+    for a, b in zip(resumed.model.parameters(), whole.model.parameters(), strict=True):
+        assert torch.equal(a, b)
+
+
+def test_a_run_saved_with_the_old_mse_label_for_the_default_loss_still_resumes(tmp_path: Path) -> None:
+    trainer = sf.Trainer(sf.FeedForwardForecaster(window=2, likelihood="gaussian", seed=0), device="cpu", seed=0)
+    trainer.fit(sf.SineStream(), steps=2)
+    state = {**trainer.state_dict(), "loss": "mse"}  # what files written before the "default" label hold
+
+    class Saved:
+        def state_dict(self) -> dict[str, Any]:
+            return state
+
+    sf.save(tmp_path / "old.safetensors", trainer.model, trainer=Saved())  # type: ignore[arg-type]
+    assert isinstance(sf.Trainer.resume(tmp_path / "old.safetensors").loss_fn, HeadLoss)
 
 
 def test_trace_shapes_reports_the_head() -> None:

@@ -423,7 +423,7 @@ class Trainer:
         return {
             "config": self.config.to_dict(),
             "optimizer_class": type(self.optimizer).__name__,
-            "loss": "mse" if default_loss else None,
+            "loss": "default" if default_loss else None,  # the model's own: MSE, or its head's loss
             "world_size": self.distribution.world_size,
             "ranks": ranks,
             "optimizer": self.optimizer.state_dict(),
@@ -513,7 +513,9 @@ class Trainer:
                 checkpoint describes); it must have the saved class and sizes.
             optimizer: Needed only if the run used an optimizer that is not in
                 ``torch.optim``; its state is loaded from the checkpoint.
-            loss: Needed only if the run used a loss other than the default MSE.
+            loss: Needed only if the run used a loss other than the model's
+                default (MSE, or for a model with a likelihood or quantile
+                head, the head's own loss).
             callbacks: Callbacks for the continued run.
             progress: Show a progress bar.
             **changes: Where the run continues: ``device``, ``threads``,
@@ -549,7 +551,7 @@ class Trainer:
             _resume.load_weights(saved, check_forecaster(model))
         if optimizer is None and state.get("optimizer_class") != "Adam":  # Adam: the Trainer's own, as it builds it
             optimizer = _resume.rebuild_optimizer(state.get("optimizer_class"), cast("nn.Module", model), config.lr)
-        if loss is None and state.get("loss") != "mse":
+        if loss is None and state.get("loss") not in ("default", "mse"):  # "mse": files saved before heads
             msg = "the run used a custom loss function: pass the same `loss=` to resume"
             raise ValueError(msg)
         trainer = cls(model, config, optimizer=optimizer, loss=loss, callbacks=callbacks, progress=progress)
