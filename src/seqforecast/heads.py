@@ -167,7 +167,12 @@ class OutputHead(nn.Module):
         return QuantileDistribution(self.levels, self._quantile_values(raw)).icdf(raw.new_tensor(0.5))
 
     def loss(self, raw: Tensor, targets: Tensor) -> Tensor:
-        """Mean negative log-likelihood (pinball loss for quantiles) of ``targets`` ``raw.shape[:-1] + (output_size,)``."""
+        """Mean negative log-likelihood (pinball loss for quantiles) of ``targets`` ``raw.shape[:-1] + (output_size,)``.
+
+        The targets are not checked here (that would wait for the device at
+        every step): the Trainer checks that a negative binomial head's
+        targets are counts as windows arrive (:func:`check_counts`).
+        """
         if self.likelihood is None:
             return pinball_loss(self._quantile_values(raw), targets.unsqueeze(-1), self.levels)
         dist = cast("distributions.Distribution", self.distribution(raw))
