@@ -145,7 +145,7 @@ def check_quantiles(name: str, quantiles: object) -> tuple[float, ...]:
 
     The order is kept, not imposed: the levels say what each entry along a
     dimension of a quantile forecast means. (Interval levels in percent are
-    checked by :func:`seqforecast.results.check_levels`.)
+    checked by ``seqforecast.results.check_levels``.)
 
     Raises:
         TypeError: Not a sequence (or 1-D array or tensor) of real numbers.

@@ -171,7 +171,7 @@ class OutputHead(nn.Module):
 
         The targets are not checked here (that would wait for the device at
         every step): the Trainer checks that a negative binomial head's
-        targets are counts as windows arrive (:func:`check_counts`).
+        targets are counts as windows arrive (``check_counts``).
         """
         if self.likelihood is None:
             return pinball_loss(self._quantile_values(raw), targets.unsqueeze(-1), self.levels)
