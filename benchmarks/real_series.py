@@ -149,7 +149,7 @@ def _auto(y: np.ndarray, split: int, seed: int, seconds: list[float]) -> Forecas
     est.predict(y[:split])
     one, paths = [], []
     for origin in range(split, len(y)):
-        future = est.forecast(HORIZON)[:, 0]
+        future = est.forecast(HORIZON).mean[:, 0]
         one.append(future[0])
         paths.append(future)
         est.update(y[origin : origin + 1])

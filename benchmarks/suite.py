@@ -13,13 +13,13 @@ from typing import TypeVar
 
 import torch
 
-from benchmarks import accuracy, backtest, deployment, inference, startup, step_time
+from benchmarks import accuracy, backtest, calibration, deployment, inference, intervals, startup, step_time
 from benchmarks.report import Pending, Row, environment, to_markdown, write
 from benchmarks.timing import round_robin
 
 __all__ = ["GROUPS", "Rounds", "Settings", "main", "run"]
 
-GROUPS = ("step", "accuracy", "import", "forecast", "streaming", "backtest", "deployment")
+GROUPS = ("step", "accuracy", "import", "forecast", "streaming", "backtest", "deployment", "calibration", "intervals")
 RESULTS = Path(__file__).resolve().parent / "results"
 T = TypeVar("T")
 
@@ -42,6 +42,12 @@ class Settings:
     backtest_repeats: int = 5  # the loop side takes about 10 s a repeat
     backtest_cutoffs: int = backtest.CUTOFFS
     backtest_scaling: tuple[int, int] = backtest.SCALING
+    calibration_seeds: int = 3  # fits per case of the likelihood and quantile heads
+    calibration_steps: int = 400  # training steps of each fit
+    calibration_cutoffs: int = 2000  # closed-loop forecasts scored per step ahead
+    interval_seeds: int = 3  # series per conformal case
+    interval_drift_length: int = 6000  # steps of the series whose noise doubles halfway
+    interval_models: tuple[str, ...] = ("linear", "gru", "mlp")  # AutoForecaster's candidates on sunspots
 
 
 FULL = Settings()
@@ -57,6 +63,8 @@ QUICK = Settings(
     backtest_repeats=2,
     backtest_cutoffs=48,
     backtest_scaling=(100, 1_000),
+    calibration_seeds=1,
+    interval_seeds=1,
 )
 
 
@@ -127,6 +135,21 @@ def _jobs(settings: Settings, device: torch.device, groups: Sequence[str]) -> li
             jobs += [Rounds(updates, s.streaming_repeats), deployment.size_row]
         else:
             jobs.append(deployment.skipped_row)
+    if "calibration" in groups:
+        cal = (s.calibration_seeds, s.calibration_steps)
+        jobs.extend(
+            functools.partial(calibration.calibration_row, case, device, seeds=cal[0], steps=cal[1])
+            for case in calibration.CASES
+        )
+        jobs.append(
+            functools.partial(
+                calibration.closed_loop_row, device, seeds=cal[0], steps=cal[1], cutoffs=s.calibration_cutoffs
+            )
+        )
+    if "intervals" in groups and device.type == "cpu":  # NumPy-side statistics: once, whatever the devices
+        jobs.extend(functools.partial(intervals.split_row, df, seeds=s.interval_seeds) for df in (None, 3.0))
+        jobs.append(lambda: intervals.drift_row(seeds=s.interval_seeds, length=s.interval_drift_length))
+        jobs.append(lambda: intervals.auto_row(models=s.interval_models))
     return jobs
 
 

@@ -93,6 +93,11 @@ EXTERNAL_CLASSES = [
     "torch.nn.parallel.DistributedDataParallel",
     "torch.optim.Optimizer",
     "torch.optim.optimizer.Optimizer",
+    "torch.Size",
+    "torch.Generator",
+    "torch.distributions.Normal",
+    "torch.distributions.normal.Normal",
+    "Tensor",  # where an annotation spells it so
     # Matplotlib ("Figure": seqforecast.plotting imports it for type checking only)
     "matplotlib.figure.Figure",
     "Figure",
@@ -103,6 +108,7 @@ PRIVATE_CLASSES = [
     "seqforecast.checkpoint.SupportsTrainerState",  # Protocol that Trainer satisfies
     "Cell",  # Literal["rnn", "lstm", "gru"], RecurrentForecaster's cell
     "LossFunction",  # Callable[[Tensor, Tensor], Tensor]: loss(outputs, targets) -> 0-d tensor
+    "Likelihood",  # Literal["gaussian", "student_t", "negative_binomial"], the forecasters' likelihood
 ]
 nitpick_ignore = [("py:class", name) for name in EXTERNAL_CLASSES + PRIVATE_CLASSES]
 

@@ -11,13 +11,17 @@ import seqforecast as sf
 
 
 @st.composite
-def forecasters(draw: st.DrawFn, *, batch_first: bool | None = None, same_io: bool = False) -> sf.BaseForecaster:
-    """Small forecasters of every family, cell, layer count and layout."""
+def forecasters(
+    draw: st.DrawFn, *, batch_first: bool | None = None, same_io: bool = False, head: bool = False
+) -> sf.BaseForecaster:
+    """Small forecasters of every family, cell, layer count and layout (with ``head``: a likelihood or quantile head)."""
     family = draw(st.sampled_from(["rnn", "lstm", "gru", "mlp", "conv"]))
     layout = draw(st.booleans()) if batch_first is None else batch_first
     input_size = draw(st.integers(1, 3))
     output_size = input_size if same_io else draw(st.integers(1, 3))
     kwargs: dict[str, Any] = {"input_size": input_size, "output_size": output_size, "batch_first": layout}
+    if head:
+        kwargs.update(draw(heads))
     if family in ("rnn", "lstm", "gru"):
         return sf.RecurrentForecaster(
             hidden_size=draw(st.integers(1, 8)),
@@ -54,6 +58,12 @@ def time_cat(model: sf.BaseForecaster, parts: list[torch.Tensor]) -> torch.Tenso
     """Concatenate along the model's time dimension."""
     return torch.cat(parts, dim=1 if model.batch_first else 0)
 
+
+heads = st.one_of(
+    st.sampled_from([{"likelihood": "gaussian"}, {"likelihood": "student_t"}, {"likelihood": "negative_binomial"}]),
+    st.lists(st.floats(0.01, 0.99), min_size=1, max_size=5, unique=True).map(lambda q: {"quantiles": tuple(sorted(q))}),
+)
+"""Keyword arguments of a likelihood or quantile head."""
 
 batches = st.integers(1, 4)
 lengths = st.integers(1, 20)

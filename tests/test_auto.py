@@ -81,20 +81,20 @@ def test_predict_is_causal_including_its_transforms(wave: np.ndarray, models: tu
 def test_update_then_forecast_equals_predict_on_the_whole_series(gru: sf.AutoForecaster, wave: np.ndarray) -> None:
     gru.predict(wave[:110])
     updated = np.vstack([gru.update(wave[110:130]), gru.update(wave[130:131]), gru.update(wave[131:])])
-    after_updates = gru.forecast(6)
+    after_updates = gru.forecast(6).mean
     whole = gru.predict(wave)
     np.testing.assert_allclose(updated, whole[110:], rtol=1e-6, atol=1e-6)
     np.testing.assert_allclose(after_updates, gru.forecast(6), rtol=1e-6, atol=1e-6)
-    assert gru.forecast(1)[0] == pytest.approx(whole[-1, 0])  # the first step is predict's last row
+    assert gru.forecast(1).mean[0] == pytest.approx(whole[-1, 0])  # the first step is predict's last row
 
 
 def test_fit_leaves_the_data_where_forecast_continues(wave: np.ndarray) -> None:
     est = sf.AutoForecaster(seed=0, models=("linear",), season=0).fit(wave[:100])
-    fitted = est.forecast(4)
+    fitted = est.forecast(4).mean
     est.predict(wave[:100])
     np.testing.assert_allclose(est.forecast(4), fitted)
     trend = sf.AutoForecaster(seed=0, models=("linear",)).fit(np.arange(60) * 3 + 7)
-    np.testing.assert_allclose(trend.forecast(3).ravel(), [187.0, 190.0, 193.0], atol=1e-6)
+    np.testing.assert_allclose(trend.forecast(3).mean.ravel(), [187.0, 190.0, 193.0], atol=1e-6)
 
 
 def test_save_and_load_give_identical_predictions(gru: sf.AutoForecaster, wave: np.ndarray, tmp_path: Path) -> None:
@@ -119,7 +119,7 @@ def test_warns_naming_the_numbers_when_nothing_beats_naive() -> None:
         est = sf.AutoForecaster(seed=0, models=("linear",)).fit(walk)
     assert est.choice_ == "naive"
     np.testing.assert_allclose(est.predict(walk)[:-1, 0], walk[:-1])  # exactly the naive forecast
-    np.testing.assert_allclose(est.forecast(3).ravel(), [walk[-1]] * 3)
+    np.testing.assert_allclose(est.forecast(3).mean.ravel(), [walk[-1]] * 3)
 
 
 def test_integer_lists_tensors_and_several_features_are_accepted() -> None:
@@ -132,7 +132,7 @@ def test_integer_lists_tensors_and_several_features_are_accepted() -> None:
     pair = np.stack([np.sin(np.arange(90) / 4), np.cos(np.arange(90) / 4)], axis=1)
     est = sf.AutoForecaster(seed=0, models=("linear",)).fit(pair)
     assert est.predict(pair).shape == (90, 2)
-    assert est.forecast(4).shape == (4, 2)
+    assert est.forecast(4).mean.shape == (4, 2)
 
 
 def test_pandas_series_are_accepted() -> None:
@@ -201,7 +201,7 @@ def test_a_seasonal_naive_forecast_that_no_model_beats_is_kept_with_a_warning() 
     with pytest.warns(UserWarning, match=r"no model beat the seasonal naive forecast.*seasonal naive 0, naive \d+"):
         est = sf.AutoForecaster(seed=0, models=("linear",), season=12).fit(np.tile(pattern, 10))
     assert est.choice_ == "seasonal naive"
-    np.testing.assert_array_equal(est.forecast(12).ravel(), pattern)
+    np.testing.assert_array_equal(est.forecast(12).mean.ravel(), pattern)
 
 
 def test_ctrl_c_stops_the_whole_search(wave: np.ndarray, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -233,7 +233,7 @@ def test_backtest_equals_predict_then_forecast_from_every_cutoff(models: tuple[s
         np.testing.assert_allclose(result.forecasts[i].numpy(), alone.forecast(12), rtol=1e-5, atol=1e-5)
         np.testing.assert_array_equal(result.targets[i].numpy(), y[c : c + 12, None])
     assert float(result.metrics()["relative_mse"][0]) < 1.0
-    before = est.forecast(3)
+    before = est.forecast(3).mean
     est.backtest(y, 12, start=0.9)  # the estimator's own state is left as it was
     np.testing.assert_array_equal(est.forecast(3), before)
     with pytest.raises(ValueError, match=r"at most 188 for 200 time steps, got 195"):

@@ -225,6 +225,110 @@ CASES = [
         ValueError,
         "`window`=10000000 give a context",
     ),
+    # -- likelihood and quantile heads, sample paths, probabilistic scores ------------------
+    Case(
+        "unknown likelihood",
+        lambda _: sf.RecurrentForecaster(likelihood=bad("poisson")),
+        ValueError,
+        "`likelihood`.*'poisson'",
+    ),
+    Case(
+        "likelihood 3", lambda _: sf.ConvForecaster(likelihood=bad(3)), TypeError, "`likelihood` must be None or one of"
+    ),
+    Case(
+        "likelihood and quantiles",
+        lambda _: sf.FeedForwardForecaster(likelihood="gaussian", quantiles=(0.5,)),
+        ValueError,
+        "either `likelihood` or `quantiles`, not both",
+    ),
+    Case(
+        "quantiles unsorted", lambda _: sf.FeedForwardForecaster(quantiles=(0.9, 0.1)), ValueError, "sorted increasing"
+    ),
+    Case("quantiles repeated", lambda _: sf.ConvForecaster(quantiles=(0.5, 0.5)), ValueError, "without repeats"),
+    Case(
+        "quantile 1.0",
+        lambda _: sf.RecurrentForecaster(quantiles=(0.5, 1.0)),
+        ValueError,
+        r"strictly between 0 and 1, got \[0.5, 1.0\]",
+    ),
+    Case("quantiles empty", lambda _: sf.RecurrentForecaster(quantiles=()), ValueError, "at least one level"),
+    Case(
+        "quantiles a string",
+        lambda _: sf.RecurrentForecaster(quantiles=bad("0.5")),
+        TypeError,
+        "`quantiles` must be a sequence",
+    ),
+    Case(
+        "quantiles of strings",
+        lambda _: sf.RecurrentForecaster(quantiles=bad(("a",))),
+        TypeError,
+        "`quantiles` must hold numbers",
+    ),
+    Case(
+        "sample_paths num_samples 0",
+        lambda _: sf.sample_paths(sf.FeedForwardForecaster(likelihood="gaussian"), SERIES, 3, 0),
+        ValueError,
+        "`num_samples` must be an integer >= 1, got 0",
+    ),
+    Case(
+        "sample_paths of a point model",
+        lambda _: sf.sample_paths(MLP, SERIES, 3, 10),
+        ValueError,
+        "`model` has a point head.*likelihood='gaussian'",
+    ),
+    Case("distribution of a point model", lambda _: MLP.distribution(torch.zeros(1, 3, 1)), ValueError, "point head"),
+    Case(
+        "sample_paths seed -1",
+        lambda _: sf.sample_paths(sf.FeedForwardForecaster(likelihood="gaussian"), SERIES, 3, 5, seed=-1),
+        ValueError,
+        "`seed` must be an integer >= 0",
+    ),
+    Case(
+        "forecast quantiles outside (0, 1)",
+        lambda _: sf.forecast(sf.FeedForwardForecaster(quantiles=(0.5,)), SERIES, 2, quantiles=(0.0, 0.5)),
+        ValueError,
+        "`quantiles` must be levels strictly between 0 and 1",
+    ),
+    Case(
+        "forecast quantiles beyond a quantile head's levels",
+        lambda _: sf.forecast(sf.FeedForwardForecaster(quantiles=(0.1, 0.9)), SERIES, 2, quantiles=(0.025, 0.5)),
+        ValueError,
+        r"`quantiles` must lie between .* learned \[0.1, 0.9\], got \[0.025\]",
+    ),
+    Case(
+        "negative binomial on negative data",
+        lambda _: sf.Trainer(sf.FeedForwardForecaster(likelihood="negative_binomial"), device="cpu").fit(
+            sf.ArrayStream(np.round(5 * SERIES) - 5, 10), steps=1
+        ),
+        ValueError,
+        r"needs targets that are counts .*got negative values \(down to -4\)",
+    ),
+    Case(
+        "negative binomial on fractions",
+        lambda _: sf.Trainer(sf.FeedForwardForecaster(likelihood="negative_binomial"), device="cpu").fit(
+            sf.ArrayStream(np.abs(SERIES), 10), steps=1
+        ),
+        ValueError,
+        "non-negative integers.*got fractions such as 0.198669",
+    ),
+    Case(
+        "crps samples without the sample dimension",
+        lambda _: sf.metrics.crps(torch.zeros(3), torch.zeros(3)),
+        ValueError,
+        r"`samples` must have shape \(num_samples, \*targets.shape\) = \(num_samples, 3\), got \(3,\)",
+    ),
+    Case(
+        "crps_gaussian std 0",
+        lambda _: sf.metrics.crps_gaussian(torch.zeros(2), torch.zeros(2), torch.zeros(2)),
+        ValueError,
+        "`std` must be positive, got 0",
+    ),
+    Case(
+        "pinball rows and levels disagree",
+        lambda _: sf.metrics.pinball(torch.zeros(2, 4), torch.zeros(4), quantiles=(0.1, 0.5, 0.9)),
+        ValueError,
+        "one row per level: 3, got 2",
+    ),
     # -- checkpoint paths -------------------------------------------------------------------
     Case("save path None", lambda _: sf.save(bad(None), sf.RecurrentForecaster()), TypeError, "`path`.*None"),
     Case("load path None", lambda _: sf.load(bad(None)), TypeError, "`path`.*None"),
@@ -341,6 +445,72 @@ CASES = [
         ),
         ValueError,
         "output_size=2 differs from input_size=1",
+    ),
+    Case(
+        "conformal: one calibration window",
+        lambda p: sf.ConformalCalibration(np.ones((1, 3, 1))),
+        ValueError,
+        r"`errors` must hold at least 2 calibration windows .* got 1",
+    ),
+    Case(
+        "conformal: too few windows for the level",
+        lambda p: sf.ConformalCalibration(np.ones((10, 1, 1))).radius(95),
+        ValueError,
+        "`level` 95 needs at least 19 calibration windows .* got 10",
+    ),
+    Case(
+        "conformal: level 100",
+        lambda p: sf.conformal_forecast(MLP, SERIES, 3, start=100, level=100),
+        ValueError,
+        "`level` must hold numbers strictly between 0 and 100",
+    ),
+    Case(
+        "conformal: calibration range of one cutoff",
+        lambda p: sf.conformal_forecast(MLP, SERIES, 3, start=197),
+        ValueError,
+        "at least 2 calibration windows",
+    ),
+    Case(
+        "adaptive conformal: gamma 0",
+        lambda p: sf.AdaptiveConformal(MLP, gamma=0),
+        ValueError,
+        r"`gamma` must be a finite number in \(0.0, inf\], got 0",
+    ),
+    Case(
+        "adaptive conformal: level as text",
+        lambda p: sf.AdaptiveConformal(MLP, level=bad("90")),
+        TypeError,
+        "`level` must be a number or a sequence of numbers",
+    ),
+    Case(
+        "auto: forecast level 0",
+        lambda p: sf.AutoForecaster(models=("linear",)).fit(SERIES).forecast(3, level=0),
+        ValueError,
+        r"`level` must hold numbers strictly between 0 and 100 \(percent\), got 0",
+    ),
+    Case(
+        "coverage: crossed bounds",
+        lambda p: sf.metrics.coverage(torch.ones(2), torch.zeros(2), torch.zeros(2)),
+        ValueError,
+        "`lower` must not exceed `upper`",
+    ),
+    Case(
+        "msis: level 0",
+        lambda p: sf.metrics.msis(torch.zeros(1), torch.ones(1), torch.zeros(1), torch.arange(4.0), level=0),
+        ValueError,
+        "`level` must hold numbers strictly between 0 and 100",
+    ),
+    Case(
+        "msis: bounds of other features than the in-sample series",
+        lambda p: sf.metrics.msis(torch.zeros(3), torch.ones(3), torch.zeros(3), torch.ones(5, 2).cumsum(0), level=80),
+        ValueError,
+        r"must end in the 2 feature\(s\) of `insample`, got shape \(3,\)",
+    ),
+    Case(
+        "auto: an empty list of levels",
+        lambda p: sf.AutoForecaster(models=("linear",)).fit(SERIES).forecast(3, level=[]),
+        ValueError,
+        r"`level` must name at least one level in \(0, 100\), got \[\]",
     ),
 ]
 if not torch.cuda.is_available():

@@ -99,6 +99,12 @@ def test_a_tiny_run_writes_a_table_and_strict_json(tmp_path: Path) -> None:
         backtest_repeats=1,
         backtest_cutoffs=3,
         backtest_scaling=(2, 4),
+        calibration_seeds=1,
+        calibration_steps=2,
+        calibration_cutoffs=10,
+        interval_seeds=1,
+        interval_drift_length=2200,
+        interval_models=("linear",),
     )
     groups = [g for g in suite.GROUPS if g != "import"]  # import time needs fresh interpreters: slow
     rows = suite.run(tiny, [torch.device("cpu")], groups, verbose=False)
@@ -109,6 +115,8 @@ def test_a_tiny_run_writes_a_table_and_strict_json(tmp_path: Path) -> None:
         "streaming",
         "backtest",
         "deployment",
+        "calibration",
+        "intervals",
     }
     timed = [
         row

@@ -355,7 +355,9 @@ def test_train_defaults_to_auto_and_forecast_and_evaluate_take_its_checkpoint(
     lines = capsys.readouterr().out.splitlines()
     expected = sf.AutoForecaster.load(model)
     expected.predict(sf.load_series(data))
-    assert [float(line.split(",")[1]) for line in lines[1:]] == pytest.approx(expected.forecast(3).ravel(), rel=1e-5)
+    assert [float(line.split(",")[1]) for line in lines[1:]] == pytest.approx(
+        expected.forecast(3).mean.ravel(), rel=1e-5
+    )
     assert main(["evaluate", str(model), str(data), "--prime-steps", "100"]) == 0
     assert "skill" in capsys.readouterr().out
 

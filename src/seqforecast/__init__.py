@@ -26,6 +26,7 @@ if TYPE_CHECKING:  # what loads on first use; __getattr__ reads this block (as l
     from seqforecast.backtesting import Backtest, Refit, backtest
     from seqforecast.base import BaseForecaster, Forecaster, State, detach_state
     from seqforecast.checkpoint import Checkpoint, CheckpointError, load, save
+    from seqforecast.conformal import AdaptiveConformal, ConformalCalibration, conformal_forecast
     from seqforecast.data import ArrayStream, SineStream, Stream, Window
     from seqforecast.export import export_onnx
     from seqforecast.inference import StreamingForecaster, forecast, predict, prime
@@ -40,6 +41,7 @@ if TYPE_CHECKING:  # what loads on first use; __getattr__ reads this block (as l
         model_from_config,
     )
     from seqforecast.results import Forecast
+    from seqforecast.sampling import forecast_quantiles, sample_paths
     from seqforecast.series import load_series
     from seqforecast.tracing import Stage, trace_shapes
     from seqforecast.training import (
@@ -56,6 +58,7 @@ if TYPE_CHECKING:  # what loads on first use; __getattr__ reads this block (as l
     from seqforecast.transforms import Differencer, Scaler
 
 __all__ = [
+    "AdaptiveConformal",
     "ArrayStream",
     "AutoForecaster",
     "Backtest",
@@ -63,6 +66,7 @@ __all__ = [
     "Callback",
     "Checkpoint",
     "CheckpointError",
+    "ConformalCalibration",
     "ConvConfig",
     "ConvForecaster",
     "Differencer",
@@ -90,10 +94,12 @@ __all__ = [
     "Window",
     "__version__",
     "backtest",
+    "conformal_forecast",
     "detach_state",
     "evaluate",
     "export_onnx",
     "forecast",
+    "forecast_quantiles",
     "load",
     "load_series",
     "metrics",
@@ -102,18 +108,21 @@ __all__ = [
     "predict",
     "prime",
     "runtime",
+    "sample_paths",
     "save",
     "trace_shapes",
 ]
 
 
 @functools.cache
-def _exports() -> dict[str, str]:
-    """Map each public name to its module, read from the ``TYPE_CHECKING`` block above."""
+def _exports() -> dict[str, tuple[str, str | None]]:
+    """Map each public name to its module and attribute (None for a module), from the ``TYPE_CHECKING`` block."""
     tree = ast.parse(Path(__file__).read_text(encoding="utf-8"))
     block = next(node for node in tree.body if isinstance(node, ast.If) and ast.unparse(node.test) == "TYPE_CHECKING")
     return {
-        alias.name: f"{node.module}.{alias.name}" if node.module == "seqforecast" else str(node.module)
+        alias.name: (f"seqforecast.{alias.name}", None)
+        if node.module == "seqforecast"
+        else (str(node.module), alias.name)
         for node in block.body
         if isinstance(node, ast.ImportFrom)
         for alias in node.names
@@ -122,12 +131,12 @@ def _exports() -> dict[str, str]:
 
 def __getattr__(name: str) -> Any:
     """Import a public name's module on first use and keep the name here."""
-    module_name = _exports().get(name)
-    if module_name is None:
+    if name not in _exports():
         msg = f"module 'seqforecast' has no attribute {name!r}"
         raise AttributeError(msg)
+    module_name, attribute = _exports()[name]
     module = importlib.import_module(module_name)
-    value = module if module_name == f"seqforecast.{name}" else getattr(module, name)
+    value = module if attribute is None else getattr(module, attribute)
     globals()[name] = value
     return value
 

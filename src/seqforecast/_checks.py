@@ -6,6 +6,7 @@ message that names the argument, what was expected and what was received.
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 from collections.abc import Sequence
@@ -24,6 +25,7 @@ __all__ = [
     "check_floating_tensor",
     "check_int",
     "check_path",
+    "check_quantiles",
     "describe",
     "resolve_device",
 ]
@@ -136,6 +138,48 @@ def check_finite_tensor(name: str, tensor: Tensor) -> None:
         value = tensor[index].item()
         msg = f"`{name}` must contain only finite values, got {value} at index {index}"
         raise ValueError(msg)
+
+
+def check_quantiles(name: str, quantiles: object) -> tuple[float, ...]:
+    """Return quantile levels ``quantiles`` as a tuple of floats if they are increasing and inside ``(0, 1)``.
+
+    The order is kept, not imposed: the levels say what each entry along a
+    dimension of a quantile forecast means. (Interval levels in percent are
+    checked by ``seqforecast.results.check_levels``.)
+
+    Raises:
+        TypeError: Not a sequence (or 1-D array or tensor) of real numbers.
+        ValueError: Empty, unsorted, repeated or outside ``(0, 1)``.
+
+    Example:
+        >>> check_quantiles("quantiles", [0.1, 0.5, 0.9])
+        (0.1, 0.5, 0.9)
+        >>> check_quantiles("quantiles", np.array([0.25, 0.75], dtype=np.float32))
+        (0.25, 0.75)
+        >>> check_quantiles("quantiles", [np.float32(0.5)])
+        (0.5,)
+    """
+    given: Any = quantiles
+    if isinstance(given, (str, bytes)) or not isinstance(given, Sequence):
+        if isinstance(given, (Tensor, np.ndarray)) and given.ndim == 1:
+            given = given.tolist()
+        else:
+            msg = f"`{name}` must be a sequence of levels in (0, 1), such as (0.1, 0.5, 0.9), got {describe(quantiles)}"
+            raise TypeError(msg)
+    if any(isinstance(q, (bool, np.bool_)) or not isinstance(q, (int, float, np.integer, np.floating)) for q in given):
+        msg = f"`{name}` must hold numbers in (0, 1), got {describe(quantiles)}"
+        raise TypeError(msg)
+    levels = tuple(float(q) for q in given)
+    if not levels:
+        msg = f"`{name}` must hold at least one level in (0, 1), got none"
+        raise ValueError(msg)
+    if not all(0.0 < q < 1.0 for q in levels):
+        msg = f"`{name}` must be levels strictly between 0 and 1, got {list(levels)}"
+        raise ValueError(msg)
+    if any(b <= a for a, b in itertools.pairwise(levels)):
+        msg = f"`{name}` must be sorted increasing without repeats, got {list(levels)}"
+        raise ValueError(msg)
+    return levels
 
 
 def as_float_tensor(

@@ -24,7 +24,7 @@ import math
 import time
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -32,13 +32,16 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from seqforecast._auto_intervals import IntervalCalibration, calibration_horizon
 from seqforecast._checks import check_choice, check_float, check_int, describe
+from seqforecast._conformal import errors_needed
 from seqforecast.backtesting import Backtest, backtest
 from seqforecast.base import state_tensors
 from seqforecast.checkpoint import load, save
 from seqforecast.data import ArrayStream
 from seqforecast.inference import forecast, predict
 from seqforecast.models import FeedForwardForecaster, RecurrentForecaster
+from seqforecast.results import Forecast, check_levels
 from seqforecast.series import series_tensor
 from seqforecast.training import Trainer
 from seqforecast.transforms import Scaler
@@ -178,6 +181,40 @@ def _linear(weight: np.ndarray, bias: np.ndarray, lags: int) -> FeedForwardForec
     return model.eval()
 
 
+def _backtest_levels(
+    model: BaseForecaster,
+    scaler: Scaler,
+    transform: _Transform,
+    levels: np.ndarray,
+    horizon: int,
+    *,
+    first: int,
+    stride: int,
+) -> Backtest:
+    """Backtest ``model`` (on ``transform``'s scaled space) over ``levels`` from cutoff ``first``, in levels."""
+    offset = transform.offset
+    u = np.asarray(scaler.transform(transform.apply(levels)), dtype=np.float32)
+    model_space = backtest(model, u, horizon, start=first - offset, stride=stride)  # u[i] is at y[i + offset]
+    cutoffs = model_space.cutoffs.numpy() + offset  # indices of y
+    count, _, features = model_space.forecasts.shape
+    w_hat = np.asarray(
+        scaler.inverse_transform(model_space.forecasts.double().numpy().reshape(-1, features)),
+        dtype=np.float64,
+    ).reshape(count, horizon, features)
+    history = np.stack([levels[c - offset : c] for c in cutoffs]) if offset else np.zeros((count, 0, features))
+    forecasts = transform.integrate(history, w_hat)
+    targets = np.stack([levels[c : c + horizon] for c in cutoffs])
+    seen = levels[: cutoffs[0]]
+    scale = np.abs(np.diff(seen, axis=0)).mean(0) if len(seen) > 1 else np.full(features, np.nan)
+    return Backtest(
+        forecasts=torch.from_numpy(forecasts),
+        targets=torch.from_numpy(targets),
+        cutoffs=torch.from_numpy(cutoffs.astype(np.int64)),
+        last=torch.from_numpy(levels[cutoffs - 1]),
+        scale=torch.from_numpy(np.asarray(scale, dtype=np.float64)),
+    )
+
+
 def _state_to_json(state: State) -> Any:
     if state is None:
         return None
@@ -220,7 +257,7 @@ class AutoForecaster:
         >>> p = est.predict(y)  # p[t] forecasts y[t + 1], using y[: t + 1] only
         >>> bool(np.abs(p[199:-1, 0] - y[200:]).max() < 0.5)
         True
-        >>> est.forecast(horizon=3).shape
+        >>> est.forecast(horizon=3).mean.shape
         (3, 1)
     """
 
@@ -257,6 +294,8 @@ class AutoForecaster:
         self._tail = np.zeros((0, 0))
         self._state: State = None
         self._next: np.ndarray | None = None  # the model's forecast of the next transformed value, (F,)
+        self._intervals: IntervalCalibration | None = None
+        self._fitted: dict[tuple[_Transform, Any], tuple[Scaler, BaseForecaster]] = {}  # candidates on y[:split]
 
     # -- fitting ---------------------------------------------------------------------------
     def fit(self, y: object) -> AutoForecaster:
@@ -353,7 +392,21 @@ class AutoForecaster:
             warnings.warn(message, UserWarning, stacklevel=3)
         else:
             self._scaler, self.model_ = self._train(y, transform, spec, len(y))
+        self._intervals = self._calibrate(y, split, season, transform, spec)
+        self._fitted.clear()
         self._consume(y)
+
+    def _calibrate(
+        self, y: np.ndarray, split: int, season: int, transform: _Transform, spec: Any
+    ) -> IntervalCalibration:
+        """The chosen recipe, fitted on ``y[:split]``, backtested over the validation tail: its errors per step."""
+        horizon = calibration_horizon(len(y) - split, season)
+        if spec[0] == "naive":  # no parameters: the same on any data
+            scaler, model = self._scaler, self._need_model()
+        else:
+            scaler, model = self._fitted.get((transform, spec)) or self._train(y, transform, spec, split)
+        result = _backtest_levels(model, scaler, transform, y, horizon, first=split, stride=1)
+        return IntervalCalibration.choose((result.targets - result.forecasts).numpy(), first=split)
 
     def _train(self, y: np.ndarray, transform: _Transform, spec: Any, fit_end: int) -> tuple[Scaler, BaseForecaster]:
         """Fit ``spec`` on ``y[:fit_end]`` in ``transform``'s space; return the scaler and the model."""
@@ -382,6 +435,7 @@ class AutoForecaster:
     def _validate(self, y: np.ndarray, split: int, transform: _Transform, spec: Any) -> float:
         """One-step MSE over ``y[split:]`` of ``spec`` fitted on ``y[:split]``, predicted causally through ``y``."""
         scaler, model = self._train(y, transform, spec, split)
+        self._fitted[transform, spec] = (scaler, model)
         predicted = self._one_step(model, scaler, transform, y)  # (T, F): row t forecasts y[t + 1]
         return float(np.mean((predicted[split - 1 : -1] - y[split:]) ** 2))
 
@@ -491,17 +545,46 @@ class AutoForecaster:
         self._tail = joined[-(transform.offset + 1) :].copy()
         return self._levels_from(out.double().numpy(), joined, first_time)
 
-    def forecast(self, horizon: int) -> np.ndarray:
-        """Forecast ``horizon`` steps after the data last seen, feeding forecasts back.
+    def forecast(self, horizon: int, level: float | Sequence[float] | np.ndarray | None = None) -> Forecast:
+        """Forecast ``horizon`` steps after the data last seen, feeding forecasts back, with intervals.
+
+        The intervals come from the forecast errors of the chosen recipe on
+        the validation tail of the data given to :meth:`fit` (fitted on the
+        data before it, backtested from every cutoff of it), per horizon
+        step, by split conformal or a Gaussian, whichever covered closer to
+        nominal there; steps beyond the calibrated horizon (``max(12,
+        season)`` while the tail allows) are scaled by ``sqrt(h / H)``.
+        The recipe was chosen for its low errors on that same tail, so the
+        intervals may be somewhat narrow (a backtest on later data shows by
+        how much).
 
         Args:
             horizon: Steps ahead, >= 1.
+            level: Interval levels in percent, each in ``(0, 100)``: one
+                number or several, e.g. ``(80, 95)``; None (the default) for
+                none.
+
+        Warns:
+            UserWarning: Conformal intervals were chosen but a level needs
+                more validation cutoffs than there were (95 % needs 19): that
+                level's intervals are Gaussian.
 
         Returns:
-            Float64 array of shape ``(horizon, features)`` in the series' units.
+            A :class:`~seqforecast.Forecast` in the series' units: ``mean``
+            float64 ``(horizon, features)`` (also what ``np.asarray(result)``
+            gives), and ``interval(level)`` -> ``(lower, upper)`` of that shape.
+
+        Example:
+            >>> import numpy as np, seqforecast as sf
+            >>> y = np.sin(np.arange(200) / 4) + np.random.default_rng(0).normal(0, 0.1, 200)
+            >>> result = sf.AutoForecaster(models=("linear",)).fit(y).forecast(6, level=(80, 95))
+            >>> lower, upper = result.interval(95)
+            >>> result.mean.shape, bool((lower < result.mean).all() and (result.mean < upper).all())
+            ((6, 1), True)
         """
         model = self._need_model()
         horizon = check_int("horizon", horizon)
+        levels = () if level is None else check_levels("level", level)
         if self._next is None:
             msg = "this AutoForecaster has seen no data yet: call fit(y) or predict(y) first"
             raise ValueError(msg)
@@ -512,9 +595,39 @@ class AutoForecaster:
         out = torch.cat(steps).double().numpy()
         w_hat = np.asarray(self._scaler.inverse_transform(out), dtype=np.float64)
         future: np.ndarray = self._transform.integrate(self._tail[None], w_hat[None])[0]  # each level anchors the next
-        return future
+        calibration = self._need_intervals(levels)
+        self._warn_gaussian(calibration, levels)
+        intervals = {}
+        for lvl in levels:
+            radius = calibration.radius(lvl, horizon)
+            intervals[lvl] = (future - radius, future + radius)
+        return Forecast(future, intervals)
 
-    def backtest(self, y: object, horizon: int, start: float, stride: int = 1) -> Backtest:
+    def _need_intervals(self, levels: tuple[float, ...]) -> IntervalCalibration:
+        if levels and self._intervals is None:
+            msg = "this AutoForecaster holds no interval calibration (it was saved by an older version): fit it again"
+            raise ValueError(msg)
+        return cast("IntervalCalibration", self._intervals)
+
+    @staticmethod
+    def _warn_gaussian(calibration: IntervalCalibration, levels: tuple[float, ...]) -> None:
+        for lvl in levels:
+            if calibration.falls_back(lvl):
+                message = (
+                    f"AutoForecaster: the {lvl:g}% intervals are Gaussian (+- z * RMSE per step), not conformal: "
+                    f"a conformal {lvl:g}% interval needs at least {errors_needed(lvl)} validation cutoffs, "
+                    f"fitting gave {calibration.count}"
+                )
+                warnings.warn(message, UserWarning, stacklevel=3)
+
+    def backtest(
+        self,
+        y: object,
+        horizon: int,
+        start: float,
+        stride: int = 1,
+        level: float | Sequence[float] | np.ndarray | None = None,
+    ) -> Backtest:
         """Forecasts from every cutoff of ``y`` in one stateful pass, in ``y``'s units.
 
         Forecast ``i`` equals ``predict(y[:c])`` then ``forecast(horizon)``
@@ -532,11 +645,30 @@ class AutoForecaster:
             start: The first cutoff, an index (at least the transform's
                 look-back plus one) or a fraction of ``len(y)`` in ``(0, 1)``.
             stride: Steps between cutoffs, >= 1.
+            level: Interval levels in percent (one or several in ``(0, 100)``)
+                to put around every forecast; None (the default) for none.
+                The intervals of cutoff ``c`` are calibrated on errors whose
+                targets lie before ``c`` only: those of the validation tail
+                that :meth:`forecast` uses (all of them for a cutoff after the
+                data given to :meth:`fit`), and those of this backtest's own
+                forecasts. ``y`` must continue the data given to :meth:`fit`
+                (the same time axis); with no error before a cutoff, its
+                intervals are infinite.
+
+        Warns:
+            UserWarning: With ``level``, when the first cutoff lies inside
+                the data given to :meth:`fit`: the model was trained on what
+                those cutoffs forecast, so their errors and coverage are
+                optimistic. Also when a level's intervals are Gaussian (as
+                :meth:`forecast` warns).
 
         Returns:
             A :class:`~seqforecast.Backtest` of float64 tensors:
             ``forecasts`` and ``targets`` ``(num_cutoffs, horizon,
-            features)``; ``metrics()`` compares with the naive forecast.
+            features)``; ``metrics()`` compares with the naive forecast;
+            ``interval(level)`` gives ``(lower, upper)``, float64 tensors
+            shaped like ``forecasts`` (a Backtest holds tensors, where
+            :meth:`forecast`'s :class:`~seqforecast.Forecast` holds arrays).
 
         Example:
             >>> import numpy as np, seqforecast as sf
@@ -545,10 +677,15 @@ class AutoForecaster:
             >>> result = est.backtest(y, horizon=6, start=120, stride=3)
             >>> result.forecasts.shape, bool(result.metrics()["relative_mse"][0] < 1)
             (torch.Size([9, 6, 1]), True)
+            >>> lower, upper = est.backtest(y, horizon=6, start=120, stride=3, level=80).interval(80)
+            >>> lower.shape
+            torch.Size([9, 6, 1])
         """
         model = self._need_model()
         horizon = check_int("horizon", horizon)
         levels = self._check_features(_levels("y", y), "y")
+        wanted = () if level is None else check_levels("level", level)
+        calibration = self._need_intervals(wanted)
         offset = self._transform.offset
         if isinstance(start, float):  # a fraction of y
             start = round(check_float("start", start, low=0.0, high=1.0, low_inclusive=False) * len(levels))
@@ -556,32 +693,42 @@ class AutoForecaster:
         if first > len(levels) - horizon:
             msg = f"`start` must leave horizon={horizon} points after the first cutoff: at most {len(levels) - horizon} for {len(levels)} time steps, got {first}"
             raise ValueError(msg)
-        u = np.asarray(self._scaler.transform(self._transform.apply(levels)), dtype=np.float32)
-        model_space = backtest(model, u, horizon, start=first - offset, stride=stride)  # u[i] is at y[i + offset]
-        cutoffs = model_space.cutoffs.numpy() + offset  # indices of y
-        count, _, features = model_space.forecasts.shape
-        w_hat = np.asarray(
-            self._scaler.inverse_transform(model_space.forecasts.double().numpy().reshape(-1, features)),
-            dtype=np.float64,
-        ).reshape(count, horizon, features)
-        history = np.stack([levels[c - offset : c] for c in cutoffs]) if offset else np.zeros((count, 0, features))
-        forecasts = self._transform.integrate(history, w_hat)
-        targets = np.stack([levels[c : c + horizon] for c in cutoffs])
-        seen = levels[: cutoffs[0]]
-        scale = np.abs(np.diff(seen, axis=0)).mean(0) if len(seen) > 1 else np.full(features, np.nan)
-        return Backtest(
-            forecasts=torch.from_numpy(forecasts),
-            targets=torch.from_numpy(targets),
-            cutoffs=torch.from_numpy(cutoffs.astype(np.int64)),
-            last=torch.from_numpy(levels[cutoffs - 1]),
-            scale=torch.from_numpy(np.asarray(scale, dtype=np.float64)),
-        )
+        result = _backtest_levels(model, self._scaler, self._transform, levels, horizon, first=first, stride=stride)
+        if not wanted:
+            return result
+        if first < calibration.end:
+            message = (
+                f"AutoForecaster.backtest: cutoffs before {calibration.end} lie in the data given to fit (its "
+                f"{calibration.end} time steps): the model was trained on what they forecast, so their errors and the "
+                f"coverage of their intervals are optimistic; start at {calibration.end} or later for an honest backtest"
+            )
+            warnings.warn(message, UserWarning, stacklevel=2)
+        self._warn_gaussian(calibration, wanted)
+        forecasts, cutoffs = result.forecasts.numpy(), result.cutoffs.numpy()
+        errors = result.targets.numpy() - forecasts
+        intervals = {}
+        for lvl in wanted:
+            radius = torch.from_numpy(calibration.backtest_radii(lvl, errors, cutoffs))
+            intervals[lvl] = (result.forecasts - radius, result.forecasts + radius)
+        return replace(result, intervals=intervals)
 
     # -- reporting and files -----------------------------------------------------------------
     @property
     def validation_mse(self) -> float:
         """The chosen candidate's one-step MSE on the validation tail (NaN before :meth:`fit`)."""
         return next((s.mse for s in self.scores_ if s.name == self.choice_), math.nan)
+
+    @property
+    def interval_method(self) -> str | None:
+        """How :meth:`forecast` makes intervals: ``"conformal"`` or ``"gaussian"`` (None before :meth:`fit`).
+
+        Chosen at :meth:`fit` by the empirical coverage of both methods on the
+        second half of the validation tail, each calibrated on the first half
+        (Gaussian when the halves are too short for a conformal 80 %
+        interval). A level that needs more validation cutoffs than there
+        were is Gaussian even under ``"conformal"``, with a warning.
+        """
+        return None if self._intervals is None else self._intervals.method
 
     def summary(self) -> str:
         """What was chosen and its validation skill beside the naive and seasonal naive forecasts."""
@@ -625,7 +772,7 @@ class AutoForecaster:
             >>> path = pathlib.Path(tempfile.mkdtemp()) / "auto.safetensors"
             >>> est.save(path, metadata={"units": "m"})
             >>> loaded = sf.AutoForecaster.load(path)
-            >>> bool((loaded.forecast(3) == est.forecast(3)).all()), loaded.metadata
+            >>> bool((loaded.forecast(3).mean == est.forecast(3).mean).all()), loaded.metadata
             (True, {'units': 'm'})
         """
         model = self._need_model()
@@ -650,6 +797,7 @@ class AutoForecaster:
             "tail": self._tail.tolist(),
             "state": _state_to_json(self._state),
             "next": None if self._next is None else self._next.tolist(),
+            "intervals": None if self._intervals is None else self._intervals.to_json(),
         }
         save(path, model, scaler=self._scaler, metadata={**extra, "auto": info})
 
@@ -680,4 +828,5 @@ class AutoForecaster:
         est._tail = np.asarray(info["tail"], dtype=np.float64).reshape(-1, est._features)
         est._state = _state_from_json(info["state"])
         est._next = None if info["next"] is None else np.asarray(info["next"], dtype=np.float64)
+        est._intervals = IntervalCalibration.from_json(info.get("intervals"))
         return est

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import cast
 
 import torch
@@ -23,6 +23,7 @@ from seqforecast.base import Forecaster, State, state_like, state_tensors
 from seqforecast.data import ArrayStream
 from seqforecast.inference import _as_batch, _check_feeds_back, _inference
 from seqforecast.models import RecurrentForecaster
+from seqforecast.results import check_levels
 from seqforecast.training import Trainer, TrainerConfig
 
 __all__ = ["Backtest", "Refit", "backtest"]
@@ -46,6 +47,10 @@ class Backtest:
         scale: Mean absolute one-step change over the points before the
             first cutoff, per feature (``(features,)``, ``(batch, features)``):
             the denominator of MASE.
+        intervals: Level in percent -> ``(lower, upper)``, each shaped like
+            ``forecasts``: prediction intervals around every forecast, when
+            they were asked for (``AutoForecaster.backtest(..., level=...)``);
+            empty otherwise. Read one with :meth:`interval`.
 
     Example:
         >>> import torch, seqforecast as sf
@@ -62,6 +67,23 @@ class Backtest:
     cutoffs: Tensor
     last: Tensor
     scale: Tensor
+    intervals: Mapping[float, tuple[Tensor, Tensor]] = dataclasses.field(default_factory=dict)
+
+    def interval(self, level: float) -> tuple[Tensor, Tensor]:
+        """The ``(lower, upper)`` bounds of the ``level`` % intervals, each shaped like ``forecasts``.
+
+        Tensors, like everything a Backtest holds (a
+        :class:`~seqforecast.Forecast` holds NumPy arrays instead).
+
+        Raises:
+            KeyError: No interval of that level was computed; the message lists those held.
+        """
+        (key,) = check_levels("level", level)
+        if key not in self.intervals:
+            held = ", ".join(f"{lvl:g}" for lvl in sorted(self.intervals)) or "none"
+            msg = f"no {key:g}% interval in this backtest (levels held: {held}); ask for it with level=({key:g},)"
+            raise KeyError(msg)
+        return self.intervals[key]
 
     def metrics(self) -> dict[str, Tensor]:
         """Errors per horizon step, averaged over cutoffs, features (and series).
@@ -308,7 +330,10 @@ def _states_at(model: Forecaster, x: Tensor, cutoffs: Sequence[int], state: Stat
         outputs.append(y.select(time_dim, y.shape[time_dim] - 1))
         states.append(state)
         previous = c
-    return head(torch.stack(outputs)), states
+    lasts = head(torch.stack(outputs))
+    if isinstance(model, RecurrentForecaster) and model.output_head is not None:
+        lasts = model.output_head.point(lasts)  # its last layer emits a distribution's parameters
+    return lasts, states
 
 
 def _closed_loops(model: Forecaster, lasts: Tensor, states: Sequence[State], horizon: int) -> Tensor:

@@ -24,6 +24,8 @@ import torch
 from torch import Tensor, nn
 
 from seqforecast._checks import check_int, describe, resolve_device
+from seqforecast.distributions import Distribution
+from seqforecast.heads import LIKELIHOODS, OutputHead
 
 __all__ = [
     "BaseForecaster",
@@ -31,6 +33,7 @@ __all__ = [
     "State",
     "check_forecaster",
     "detach_state",
+    "point_head_message",
     "seeded",
     "state_like",
     "state_tensors",
@@ -221,6 +224,15 @@ class BaseForecaster(nn.Module):
     def __init__(self, config: ForecasterConfig) -> None:
         super().__init__()
         self._config = config
+        likelihood, quantiles = getattr(config, "likelihood", None), getattr(config, "quantiles", None)
+        self.output_head: OutputHead | None = None
+        if likelihood is not None or quantiles is not None:
+            self.output_head = OutputHead(getattr(config, "output_size", 1), likelihood=likelihood, quantiles=quantiles)
+
+    @property
+    def raw_output_size(self) -> int:
+        """The width of the last layer, ``output_size`` times the parameters per feature of the head."""
+        return self.output_size * (1 if self.output_head is None else self.output_head.width)
 
     @property
     def config(self) -> Any:
@@ -357,10 +369,52 @@ class BaseForecaster(nn.Module):
             >>> torch.allclose(torch.cat((y1, y2), dim=1), y, atol=1e-6)
             True
         """
+        raw, new_state = self.head_parameters(x, state)
+        return (raw if self.output_head is None else self.output_head.point(raw)), new_state
+
+    def head_parameters(self, x: Tensor, state: State = None) -> tuple[Tensor, State]:
+        """The last layer's raw outputs and the new state: ``forward`` before the head.
+
+        The raw outputs have the layout of ``x`` and :attr:`raw_output_size`
+        features (:mod:`seqforecast.heads` says what they mean); for a point
+        model they are the forecasts themselves.
+        """
         x = self._check_input(x)
         batch = x.shape[0] if self.batch_first else x.shape[1]
         state = self._check_state(state, batch, x.device, x.dtype)
         return self._forward(x, state)
+
+    def distribution(self, x: Tensor, state: State = None) -> Distribution:
+        """The one-step distribution of the next value at every step of ``x``.
+
+        Args:
+            x: Input, ``(batch, time, input_size)`` (``(time, batch,
+                input_size)`` when ``batch_first`` is False).
+            state: The state to start from, or ``None``.
+
+        Returns:
+            A distribution whose ``batch_shape`` is the forward output's shape
+            (``(batch, time, output_size)`` in the model's layout): a
+            :class:`torch.distributions.Normal`, a
+            :class:`~seqforecast.distributions.StudentT`, a
+            :class:`~seqforecast.distributions.NegativeBinomial` or a
+            :class:`~seqforecast.distributions.QuantileDistribution`; each has
+            ``mean``, ``icdf`` and ``sample``.
+
+        Raises:
+            ValueError: The model has a point head (no ``likelihood`` or ``quantiles``).
+
+        Example:
+            >>> import torch, seqforecast as sf
+            >>> model = sf.FeedForwardForecaster(window=3, likelihood="gaussian", seed=0)
+            >>> dist = model.distribution(torch.zeros(2, 10, 1))
+            >>> dist.batch_shape, dist.icdf(torch.tensor(0.9)).shape
+            (torch.Size([2, 10, 1]), torch.Size([2, 10, 1]))
+        """
+        if self.output_head is None:
+            raise ValueError(point_head_message())
+        raw, _ = self.head_parameters(x, state)
+        return self.output_head.distribution(raw)
 
     def _forward(self, x: Tensor, state: State) -> tuple[Tensor, State]:
         raise NotImplementedError
@@ -455,6 +509,14 @@ _FORECASTER_MEMBERS = (
     "init_state",
     "reset_state",
 )
+
+
+def point_head_message() -> str:
+    """The error for a point model asked for a distribution (its quantiles, sample paths)."""
+    return (
+        f"`model` has a point head and no distribution: build it with likelihood={LIKELIHOODS[0]!r} "
+        f"(or {', '.join(map(repr, LIKELIHOODS[1:]))}) or quantiles=(...)"
+    )
 
 
 def check_forecaster(value: object) -> Forecaster:

@@ -37,6 +37,15 @@ from seqforecast._cli_files import (
     table_for,
     to_model_space,
 )
+from seqforecast._cli_heads import add_head_options, head_options
+from seqforecast._cli_intervals import (
+    add_level_option,
+    coverage_lines,
+    interval_cells,
+    interval_columns,
+    plain_intervals,
+    warnings_to_stderr,
+)
 from seqforecast._version import __version__
 from seqforecast.auto import AutoForecaster
 from seqforecast.backtesting import Backtest
@@ -113,8 +122,16 @@ def _column(text: str) -> str | int:
 
 # -- building blocks shared by the commands ---------------------------------------------
 def _build_model(
-    kind: str, *, input_size: int, hidden_size: int, num_layers: int, window: int, batch_first: bool = True
+    kind: str,
+    *,
+    input_size: int,
+    hidden_size: int,
+    num_layers: int,
+    window: int,
+    batch_first: bool = True,
+    head: dict[str, Any] | None = None,
 ) -> Any:
+    head = head or {}  # a likelihood or quantile head (seqforecast._cli_heads)
     if kind in ("rnn", "lstm", "gru"):
         return RecurrentForecaster(
             input_size,
@@ -123,10 +140,11 @@ def _build_model(
             num_layers,
             cell=cast("Literal['rnn', 'lstm', 'gru']", kind),
             batch_first=batch_first,
+            **head,
         )
     if kind == "mlp":
         return FeedForwardForecaster(
-            input_size, input_size, (hidden_size,) * num_layers, window=window, batch_first=batch_first
+            input_size, input_size, (hidden_size,) * num_layers, window=window, batch_first=batch_first, **head
         )
     return ConvForecaster(
         input_size,
@@ -135,6 +153,7 @@ def _build_model(
         num_layers=num_layers,
         head_hidden=hidden_size,
         batch_first=batch_first,
+        **head,
     )
 
 
@@ -147,6 +166,7 @@ def _add_model_options(parser: argparse.ArgumentParser, *, model: str, layers: i
     )
     parser.add_argument("--num-layers", type=_positive_int, default=layers, help=f"layers (default {layers})")
     parser.add_argument("--window", type=_positive_int, default=8, help="inputs the mlp sees (default 8)")
+    add_head_options(parser)
 
 
 def _add_threads_option(parser: argparse.ArgumentParser) -> None:
@@ -237,6 +257,7 @@ def _train(args: argparse.Namespace) -> int:
         hidden_size=args.hidden_size,
         num_layers=args.num_layers,
         window=args.window,
+        head=head_options(args),
     )
     trainer = Trainer(
         model,
@@ -255,6 +276,7 @@ def _train(args: argparse.Namespace) -> int:
         "model": args.model,
         "seq_length": seq_length,
         "time_column": table.time_column,
+        "train_rows": split,  # forecast --level calibrates its intervals on the rows after these
     }
     trainer.save_checkpoint(out, scaler=scaler, differencer=differencer, metadata=metadata)
     state = "interrupted after" if history.interrupted else "trained"  # interrupted: saved, then exit status 130
@@ -288,6 +310,8 @@ _EXPLICIT_ONLY = (  # train options that set up an explicit --model, with their 
     ("--lr", "lr", 0.01),
     ("--clip", "clip", 1.0),
     ("--threads", "threads", 1),  # AutoForecaster trains on one thread
+    ("--likelihood", "likelihood", None),
+    ("--quantiles", "quantiles", None),
 )
 
 
@@ -406,16 +430,30 @@ def _forecast(args: argparse.Namespace) -> int:
     if "auto" in checkpoint.metadata:  # written by train --model auto
         est = AutoForecaster.load(args.model)
         est.predict(series)  # builds its state over the whole series
-        predicted = est.forecast(args.horizon)
+        with warnings_to_stderr():
+            result = est.forecast(args.horizon, level=args.level or None)
+        predicted, intervals = result.mean, result.intervals
     else:
         values = to_model_space(checkpoint, series)
         future = inference.forecast(checkpoint.model, values, args.horizon)  # (horizon, features)
         predicted = integrate_levels(checkpoint, future.double().numpy(), series[-1])
+        intervals = plain_intervals(
+            lambda first: _explicit_backtest(checkpoint, series, args.horizon, first, 1),
+            predicted,
+            args.level,
+            rows=len(series),
+            horizon=args.horizon,
+            earliest=1 if checkpoint.differencer is None else 2,
+            trained_rows=_trained_rows(checkpoint),
+        )
     columns = [str(c) for c in checkpoint.metadata.get("columns") or [f"value{i}" for i in range(series.shape[1])]]
     text = io.StringIO()
     writer = csv.writer(text, lineterminator="\n")
-    writer.writerow(["step", *columns])
-    writer.writerows([i + 1, *(f"{v:.6g}" for v in row)] for i, row in enumerate(predicted))
+    writer.writerow(["step", *columns, *interval_columns(columns, args.level)])
+    writer.writerows(
+        [i + 1, *(f"{v:.6g}" for v in row), *interval_cells(intervals, args.level, i)]
+        for i, row in enumerate(predicted)
+    )
     figure = None
     if plot is not None:
         from seqforecast.plotting import plot_forecast
@@ -429,9 +467,16 @@ def _forecast(args: argparse.Namespace) -> int:
             xlabel="row" if table.time is None else (table.time_column or "time"),
             ylabel=table.columns[0],
             title=f"{args.horizon}-step forecast",
+            intervals={level: (low[:, 0], high[:, 0]) for level, (low, high) in intervals.items()},
         )
     deliver(text.getvalue(), out, f"{args.horizon} forecast steps", figure, plot)
     return 0
+
+
+def _trained_rows(checkpoint: Checkpoint) -> int | None:
+    """The rows ``train`` fitted the model on (the first ones), where the checkpoint records them."""
+    rows = checkpoint.metadata.get("train_rows")
+    return rows if isinstance(rows, int) and not isinstance(rows, bool) and rows > 0 else None
 
 
 def _evaluate(args: argparse.Namespace) -> int:
@@ -530,13 +575,20 @@ def _backtest(args: argparse.Namespace) -> int:
     first = _first_cutoff_for(args, len(series), 2 if checkpoint.differencer is not None and not auto else 1)
     if auto:
         try:
-            result = AutoForecaster.load(args.model).backtest(series, args.horizon, start=first, stride=args.stride)
+            est = AutoForecaster.load(args.model)
+            with warnings_to_stderr():
+                result = est.backtest(series, args.horizon, start=first, stride=args.stride, level=args.level or None)
         except ValueError as error:  # a start too early for its transform, say
             message = str(error)
             for name, flag in _FLAGS.items():
                 message = message.replace(name, flag)
             raise UsageError(message) from None
     else:
+        if args.level:
+            msg = (
+                "--level in backtest needs a model trained with --model auto (its intervals are calibrated in training)"
+            )
+            raise UsageError(msg)
         result = _explicit_backtest(checkpoint, series, args.horizon, first, args.stride)
     metrics = {name: value.numpy() for name, value in result.metrics().items()}
     cutoffs = result.cutoffs.tolist()
@@ -552,6 +604,7 @@ def _backtest(args: argparse.Namespace) -> int:
     mse, naive = float(metrics["mse"].mean()), float(metrics["naive_mse"].mean())
     summary.append(f"{'all':<6}{mse:>12.4g}{naive:>12.4g}{mse / naive if naive > 0 else math.nan:>10.3f}")
     summary.append("relative = MSE / naive MSE (below 1 beats repeating the last value before the cutoff)")
+    summary += coverage_lines(result, args.level)
     figure = None
     if plot is not None:
         from seqforecast.plotting import plot_backtest
@@ -579,6 +632,7 @@ def _shapes(args: argparse.Namespace) -> int:
         num_layers=args.num_layers,
         window=args.window,
         batch_first=not args.time_first,
+        head=head_options(args),
     )
     shape = (args.seq_length, args.batch_size) if args.time_first else (args.batch_size, args.seq_length)
     print(format_stages(trace_shapes(model, torch.zeros(*shape, args.input_size))))
@@ -649,6 +703,7 @@ def _build_parser() -> argparse.ArgumentParser:
     forecast.add_argument("--horizon", type=_positive_int, required=True, help="steps to forecast")
     forecast.add_argument("--out", help="write the forecast to this CSV file (default: print it)")
     forecast.add_argument("--plot", help="write a PNG plot of the series and its forecast")
+    add_level_option(forecast, "prediction interval levels in percent, e.g. 80 95: lower/upper columns, fan bands")
     forecast.set_defaults(run=_forecast)
 
     evaluate = commands.add_parser(
@@ -684,6 +739,7 @@ def _build_parser() -> argparse.ArgumentParser:
     backtest.add_argument("--stride", type=_positive_int, default=1, help="rows between cutoffs (default 1)")
     backtest.add_argument("--out", help="write the forecasts and targets to this CSV file (default: print them)")
     backtest.add_argument("--plot", help="write a plot of the error per step ahead beside the naive forecast's")
+    add_level_option(backtest, "interval levels in percent (--model auto): their coverage per step ahead")
     backtest.set_defaults(run=_backtest)
 
     add_export_command(commands)

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import cast
 
 import torch
@@ -183,7 +183,9 @@ def predict(model: Forecaster, sequence: object, state: State = None) -> tuple[T
     return _unbatch(model, y, unbatched), new_state
 
 
-def forecast(model: Forecaster, history: object, horizon: int, state: State = None) -> Tensor:
+def forecast(
+    model: Forecaster, history: object, horizon: int, state: State = None, *, quantiles: Sequence[float] | None = None
+) -> Tensor:
     """Forecast ``horizon`` steps after ``history``, feeding forecasts back in.
 
     The model is primed on ``history`` (continuing from ``state``), then run
@@ -198,11 +200,15 @@ def forecast(model: Forecaster, history: object, horizon: int, state: State = No
             series of a one-feature model.
         horizon: Number of future steps, >= 1.
         state: State before ``history`` (e.g. from :func:`prime` on older data).
+        quantiles: For a model with a likelihood or quantile head: return
+            these quantiles instead (increasing levels in ``(0, 1)``), from
+            :func:`~seqforecast.forecast_quantiles` with its defaults.
 
     Returns:
         The forecasts, ``(batch, horizon, features)`` (``(horizon, batch,
         features)`` for a time-first model; ``(horizon, features)`` for
-        unbatched ``history``).
+        unbatched ``history``). With ``quantiles``, that shape with
+        ``len(quantiles)`` in front.
 
     Example:
         >>> import torch, seqforecast as sf
@@ -210,6 +216,10 @@ def forecast(model: Forecaster, history: object, horizon: int, state: State = No
         >>> sf.forecast(model, torch.zeros(2, 10, 1), horizon=5).shape
         torch.Size([2, 5, 1])
     """
+    if quantiles is not None:
+        from seqforecast.sampling import forecast_quantiles  # sampling builds on this module
+
+        return forecast_quantiles(model, history, horizon, quantiles, state=state)
     horizon = check_int("horizon", horizon)
     _check_feeds_back(model)
     time_dim = 1 if model.batch_first else 0

@@ -3,18 +3,42 @@
 The metric functions are pure: ``metric(predictions, targets) -> 0-d tensor``
 for tensors of any (equal) shape, averaged over every element. They refuse
 NaN and infinite values (naming the first one) instead of returning NaN.
+The scores of probabilistic forecasts (:func:`crps`, :func:`crps_gaussian`,
+:func:`pinball`, :func:`weighted_quantile_loss`) live in
+``seqforecast.scoring``, those of intervals (:func:`coverage`,
+:func:`interval_width`, :func:`msis`) in ``seqforecast.interval_metrics``;
+both are re-exported here.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable
 
 import torch
 from torch import Tensor
 
 from seqforecast._checks import check_finite_tensor, check_floating_tensor, check_int, describe
+from seqforecast._evaluate_intervals import interval_scores
 from seqforecast.base import Forecaster, State
 from seqforecast.inference import _as_batch, _inference
+from seqforecast.interval_metrics import coverage, interval_width, msis
+from seqforecast.scoring import crps, crps_gaussian, pinball, weighted_quantile_loss
 
-__all__ = ["evaluate", "mae", "mase", "mse", "rmse", "smape"]
+__all__ = [
+    "coverage",
+    "crps",
+    "crps_gaussian",
+    "evaluate",
+    "interval_width",
+    "mae",
+    "mase",
+    "mse",
+    "msis",
+    "pinball",
+    "rmse",
+    "smape",
+    "weighted_quantile_loss",
+]
 
 
 def _pair(predictions: Tensor, targets: Tensor) -> tuple[Tensor, Tensor]:
@@ -152,6 +176,7 @@ def evaluate(
     horizon: int = 1,
     state: State = None,
     period: int | None = None,
+    level: float | Iterable[float] | None = None,
 ) -> dict[str, float]:
     """Score ``model`` on ``series`` beside the naive (persistence) forecast.
 
@@ -169,6 +194,13 @@ def evaluate(
             ``len(series) * horizon`` one-step calls).
         state: State before the series.
         period: Seasonal period for a seasonal-naive baseline, >= 1, or None.
+        level: Interval levels in percent (one or several in ``(0, 100)``);
+            None (the default) for none. With levels, the scored origins are
+            split in two: split-conformal intervals per horizon step are
+            calibrated on the errors of forecasts from the first half whose
+            targets also lie in it (before the first origin of the second
+            half), and scored on the forecasts from the second half, for the
+            model and for the naive forecast (its empirical intervals).
 
     Returns:
         ``mse``, ``mae``, ``rmse`` and ``smape`` of the model, the same with
@@ -177,7 +209,11 @@ def evaluate(
         ``smape`` and ``skill`` in percent (``smape`` 0 to 200, as
         :func:`~seqforecast.metrics.smape`; ``skill`` is ``100 * (1 - mse / naive_mse)``: above 0
         beats the naive forecast, 100 is perfect, NaN when the naive MSE is
-        0); ``points``, the number of forecasts scored, an ``int``.
+        0); ``points``, the number of forecasts scored, an ``int``. With
+        ``level``, also ``coverage_L`` (0 to 1), ``width_L`` (series' units)
+        and ``msis_L`` (:func:`~seqforecast.metrics.msis`, scaled by the
+        series before the second half) for each level ``L``, and the same
+        with a ``naive_`` prefix.
 
     Example:
         >>> import torch, seqforecast as sf
@@ -207,6 +243,8 @@ def evaluate(
     predictions: list[Tensor] = []
     naive: list[Tensor] = []
     targets: list[Tensor] = []
+    origins: list[int] = []
+    aheads: list[int] = []
     with _inference(model):
         if prime_steps:
             _, state = model(x.narrow(time_dim, 0, prime_steps), state)
@@ -219,10 +257,27 @@ def evaluate(
                 target_index = origin + ahead
                 predictions.append(step.reshape(-1))
                 targets.append(values[target_index])
+                origins.append(origin)
+                aheads.append(ahead)
                 season_index = target_index - period if period is not None else origin
                 naive.append(values[season_index if 0 <= season_index <= origin else origin])
     p, t, n = torch.stack(predictions), torch.stack(targets), torch.stack(naive)
     scores = _scores(p, t) | _scores(n, t, "naive_")
     scores["skill"] = 100.0 * (1.0 - scores["mse"] / scores["naive_mse"]) if scores["naive_mse"] > 0 else float("nan")
     scores["points"] = len(targets)
+    if level is not None:
+        middle = (prime_steps + length - 1) // 2  # origins from it on are scored
+        starts, steps = torch.tensor(origins, device=p.device), torch.tensor(aheads, device=p.device)
+        period_ = period or 1
+        scores |= interval_scores(
+            p,
+            n,
+            t,
+            steps,
+            calibrate=starts + steps <= middle,  # targets known at every scored origin
+            scored=starts >= middle,
+            insample=values[: middle + 1],
+            level=level,
+            period=period_,
+        )
     return scores

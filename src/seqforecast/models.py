@@ -7,7 +7,7 @@ All keep the contract of :mod:`seqforecast.base`: ``forward(x, state=None) ->
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal, cast
 
 import torch
@@ -16,6 +16,7 @@ from torch.nn import functional as F
 
 from seqforecast._checks import check_bool, check_choice, check_float, check_int, describe
 from seqforecast.base import BaseForecaster, ForecasterConfig, State, seeded
+from seqforecast.heads import Likelihood, check_head
 
 __all__ = [
     "ConvConfig",
@@ -42,6 +43,8 @@ class RecurrentConfig(ForecasterConfig):
     cell: Cell = "rnn"
     batch_first: bool = True
     dropout: float = 0.0
+    likelihood: Likelihood | None = None
+    quantiles: tuple[float, ...] | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -53,6 +56,8 @@ class FeedForwardConfig(ForecasterConfig):
     hidden_sizes: tuple[int, ...] = (128,)
     window: int = 1
     batch_first: bool = True
+    likelihood: Likelihood | None = None
+    quantiles: tuple[float, ...] | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -68,6 +73,8 @@ class ConvConfig(ForecasterConfig):
     head_hidden: int = 100
     negative_slope: float = 0.03
     batch_first: bool = True
+    likelihood: Likelihood | None = None
+    quantiles: tuple[float, ...] | None = None
 
 
 class RecurrentForecaster(BaseForecaster):
@@ -85,6 +92,15 @@ class RecurrentForecaster(BaseForecaster):
         cell: ``"rnn"`` (tanh), ``"lstm"`` or ``"gru"``.
         batch_first: Layout of input and output, see :meth:`forward`.
         dropout: Dropout between recurrent layers, in ``[0, 1)``.
+        likelihood: ``None`` (a point forecast), or ``"gaussian"``,
+            ``"student_t"`` or ``"negative_binomial"``: the last layer emits
+            that distribution's parameters (:mod:`seqforecast.heads`),
+            :meth:`forward` returns its mean and
+            :meth:`~seqforecast.BaseForecaster.distribution` the distribution
+            itself.
+        quantiles: Instead of a likelihood, increasing levels in ``(0, 1)``
+            of a multi-quantile head (non-crossing; :meth:`forward` returns
+            the median).
         seed: Seed of the initial weights (torch's own generator is left
             alone); ``None`` draws them from torch's generator.
 
@@ -113,8 +129,11 @@ class RecurrentForecaster(BaseForecaster):
         cell: Cell = "rnn",
         batch_first: bool = True,
         dropout: float = 0.0,
+        likelihood: Likelihood | None = None,
+        quantiles: Sequence[float] | None = None,
         seed: int | None = None,
     ) -> None:
+        head = check_head(likelihood, quantiles)
         config = RecurrentConfig(
             input_size=check_int("input_size", input_size),
             output_size=check_int("output_size", output_size),
@@ -123,6 +142,8 @@ class RecurrentForecaster(BaseForecaster):
             cell=cast("Cell", check_choice("cell", cell, CELLS)),
             batch_first=check_bool("batch_first", batch_first),
             dropout=check_float("dropout", dropout, low=0.0, high=1.0, high_inclusive=False),
+            likelihood=head[0],
+            quantiles=head[1],
         )
         super().__init__(config)
         self.input_size = config.input_size
@@ -137,7 +158,7 @@ class RecurrentForecaster(BaseForecaster):
                 batch_first=config.batch_first,
                 dropout=config.dropout if config.num_layers > 1 else 0.0,
             )
-            self.head = nn.Linear(config.hidden_size, config.output_size)
+            self.head = nn.Linear(config.hidden_size, self.raw_output_size)
 
     @property
     def context_length(self) -> int | None:
@@ -225,6 +246,8 @@ class FeedForwardForecaster(_ContextForecaster):
         hidden_sizes: Widths of the hidden layers (ReLU); ``()`` for a linear model.
         window: Number of most recent inputs each output sees.
         batch_first: Layout of input and output, see :meth:`forward`.
+        likelihood: The head, as for :class:`RecurrentForecaster`.
+        quantiles: The levels of a quantile head, as for :class:`RecurrentForecaster`.
         seed: Seed of the initial weights, as for :class:`RecurrentForecaster`.
 
     State:
@@ -249,6 +272,8 @@ class FeedForwardForecaster(_ContextForecaster):
         *,
         window: int = 1,
         batch_first: bool = True,
+        likelihood: Likelihood | None = None,
+        quantiles: Sequence[float] | None = None,
         seed: int | None = None,
     ) -> None:
         sizes_given: object = hidden_sizes
@@ -256,12 +281,15 @@ class FeedForwardForecaster(_ContextForecaster):
             msg = f"`hidden_sizes` must be a sequence of positive integers, got {describe(hidden_sizes)}"
             raise TypeError(msg)
         sizes = tuple(check_int(f"hidden_sizes[{i}]", h) for i, h in enumerate(hidden_sizes))
+        head = check_head(likelihood, quantiles)
         config = FeedForwardConfig(
             input_size=check_int("input_size", input_size),
             output_size=check_int("output_size", output_size),
             hidden_sizes=sizes,
             window=check_int("window", window),
             batch_first=check_bool("batch_first", batch_first),
+            likelihood=head[0],
+            quantiles=head[1],
         )
         super().__init__(config)
         self.input_size = config.input_size
@@ -274,7 +302,7 @@ class FeedForwardForecaster(_ContextForecaster):
             for size in sizes:
                 layers += [nn.Linear(width, size), nn.ReLU()]
                 width = size
-            layers.append(nn.Linear(width, config.output_size))
+            layers.append(nn.Linear(width, self.raw_output_size))
         self.net = nn.Sequential(*layers)
 
     @property
@@ -310,6 +338,8 @@ class ConvForecaster(_ContextForecaster):
         head_hidden: Width of the per-step hidden layer of the head.
         negative_slope: Slope of the LeakyReLU activations.
         batch_first: Layout of input and output, see :meth:`forward`.
+        likelihood: The head, as for :class:`RecurrentForecaster`.
+        quantiles: The levels of a quantile head, as for :class:`RecurrentForecaster`.
         seed: Seed of the initial weights, as for :class:`RecurrentForecaster`.
 
     State:
@@ -338,8 +368,11 @@ class ConvForecaster(_ContextForecaster):
         head_hidden: int = 100,
         negative_slope: float = 0.03,
         batch_first: bool = True,
+        likelihood: Likelihood | None = None,
+        quantiles: Sequence[float] | None = None,
         seed: int | None = None,
     ) -> None:
+        head = check_head(likelihood, quantiles)
         config = ConvConfig(
             input_size=check_int("input_size", input_size),
             output_size=check_int("output_size", output_size),
@@ -350,6 +383,8 @@ class ConvForecaster(_ContextForecaster):
             head_hidden=check_int("head_hidden", head_hidden),
             negative_slope=check_float("negative_slope", negative_slope, low=0.0),
             batch_first=check_bool("batch_first", batch_first),
+            likelihood=head[0],
+            quantiles=head[1],
         )
         super().__init__(config)
         self.input_size = config.input_size
@@ -371,7 +406,7 @@ class ConvForecaster(_ContextForecaster):
             self.head = nn.Sequential(
                 nn.Linear(config.channels, config.head_hidden),
                 nn.LeakyReLU(config.negative_slope),
-                nn.Linear(config.head_hidden, config.output_size),
+                nn.Linear(config.head_hidden, self.raw_output_size),
             )
 
     @property

@@ -14,6 +14,7 @@ import numpy as np
 
 from seqforecast._checks import describe
 from seqforecast.backtesting import Backtest
+from seqforecast.results import Forecast
 from seqforecast.training.history import History
 
 if TYPE_CHECKING:
@@ -175,12 +176,16 @@ def plot_forecast(
     title: str = "Forecast",
     xlabel: str = "time step",
     ylabel: str = "value",
+    intervals: Mapping[float, tuple[Any, Any]] | None = None,
 ) -> Figure:
     """A series and the forecast that continues it (and, optionally, what happened).
 
     Args:
         history: The observed series, ``(time,)``.
-        forecast: The forecast of the next ``horizon`` values, ``(horizon,)``.
+        forecast: The forecast of the next ``horizon`` values, ``(horizon,)``;
+            or a :class:`~seqforecast.Forecast` (its ``mean``, and its
+            intervals unless ``intervals`` is given; the first feature of
+            several).
         truth: The actual values after the history, ``(horizon,)`` or
             shorter, for comparison.
         x: Positions of ``history`` on the horizontal axis, ``(time,)``: the
@@ -192,11 +197,14 @@ def plot_forecast(
         title: Title of the plot.
         xlabel: Label of the horizontal axis.
         ylabel: Label of the vertical axis (the series' name, say).
+        intervals: Prediction intervals to draw as fan bands: level in
+            percent -> ``(lower, upper)``, each ``(horizon,)``; the wider the
+            level, the lighter the band.
 
     Returns:
-        A figure with the history, the forecast (and the truth) lines. The
-        forecast line starts at the last observation so the two join, with
-        markers on the forecasts only.
+        A figure with the history, the forecast (and the truth) lines, and a
+        band per interval. The forecast line starts at the last observation
+        so the two join, with markers on the forecasts only.
 
     Example:
         >>> import numpy as np, seqforecast as sf
@@ -205,6 +213,10 @@ def plot_forecast(
         >>> forecast.get_xdata()[1:].tolist(), fig.axes[0].get_ylabel()
         ([120.0, 121.0, 122.0, 123.0, 124.0], 'load')
     """
+    if isinstance(forecast, Forecast):
+        if intervals is None:
+            intervals = {lvl: (low[..., 0], high[..., 0]) for lvl, (low, high) in forecast.intervals.items()}
+        forecast = np.asarray(forecast.mean)[..., 0]
     past = _values("history", history)
     ahead = _values("forecast", forecast)
     positions = _positions("x", x, len(past))
@@ -219,6 +231,16 @@ def plot_forecast(
     figure = _figure()
     axes = figure.add_subplot()
     axes.plot(positions, past, color="black", label="history")
+    bands = dict(intervals or {})
+    for shade, level in enumerate(sorted(bands, reverse=True)):  # the widest first, underneath
+        low, high = (_values(f"intervals[{level:g}]", bound) for bound in bands[level])
+        if not len(low) == len(high) == len(ahead):
+            msg = f"`intervals[{level:g}]` must be (lower, upper) of {len(ahead)} values each, got {len(low)} and {len(high)}"
+            raise ValueError(msg)
+        alpha = 0.15 + 0.2 * shade / max(1, len(bands) - 1)
+        axes.fill_between(
+            ahead_positions, low, high, color="tab:blue", alpha=alpha, linewidth=0, label=f"{level:g}% interval"
+        )
     # start the forecast line at the last observation so the two lines join; markers on forecasts only
     axes.plot(
         np.concatenate([positions[-1:], ahead_positions]),

@@ -113,6 +113,9 @@ def trace_shapes(model: BaseForecaster, x: object, state: State = None) -> list[
     if isinstance(model, RecurrentForecaster):
         recorded = recorded[:1]  # the head is reported as the output below
     stages += recorded
+    if model.output_head is not None:  # the last layer's raw outputs, before the head makes them a forecast
+        raw_shape = (*output.shape[:-1], model.raw_output_size)
+        stages.append(Stage("head output", raw_shape, model.output_head.describe()))
     stages.append(Stage("output", tuple(output.shape), f"forecast of input t + 1 at every step t, {layout}"))
     stages.append(Stage("state out", _shape(new_state), _state_meaning(model, "after the last step")))
     return stages

@@ -27,8 +27,10 @@ from seqforecast import checkpoint
 from seqforecast._checks import check_int, describe, resolve_device
 from seqforecast.base import Forecaster, State, check_forecaster, detach_state
 from seqforecast.data import Stream, Window
+from seqforecast.heads import HeadLoss, training_objective
 from seqforecast.training import _resume
 from seqforecast.training._scopes import DeferredInterrupt, torch_threads
+from seqforecast.training._targets import TargetCheck
 from seqforecast.training.callbacks import Callback
 from seqforecast.training.config import TrainerConfig
 from seqforecast.training.cuda_graphs import GraphedStep
@@ -89,17 +91,23 @@ def _validation_every(
     return log_every if val_every is None else check_int("val_every", val_every)
 
 
-def _mean_loss(model: Forecaster, loss_fn: LossFunction, stream: Stream, device: torch.device) -> float:
-    """Mean loss over a finite stream, with its own state (reset as the windows say), without gradients."""
+def _mean_loss(model: Forecaster, loss_fn: LossFunction, stream: Stream, device: torch.device, call: Any) -> float:
+    """Mean loss over a finite stream, with its own state (reset as the windows say), without gradients.
+
+    ``call(x, state)`` is the model, or the model seen through its head (:mod:`seqforecast.heads`).
+    """
     total, count, state = torch.zeros((), device=device), 0, cast("State", None)
+    check_targets = TargetCheck(loss_fn)
     with torch.no_grad():
         for window in stream:
+            check_targets(window.targets)
             x, y = window.inputs.to(device), window.targets.to(device)
-            out, state = model(x, _start_state(model, window.reset, state, device))
+            out, state = call(x, _start_state(model, window.reset, state, device))
             total, count = total + loss_fn(out, y), count + 1
     if count == 0:
         msg = "`val_stream` yielded no windows"
         raise ValueError(msg)
+    check_targets.flush()
     return float(total) / count
 
 
@@ -135,7 +143,9 @@ class Trainer:
         config: The run's settings (default: ``TrainerConfig()``).
         optimizer: Any optimizer over the model's parameters (default: the
             multi-tensor ``torch.optim.Adam(params, lr, foreach=True)``).
-        loss: ``loss(outputs, targets) -> 0-d tensor`` (default: MSE).
+        loss: ``loss(outputs, targets) -> 0-d tensor`` on the point forecasts
+            (default: MSE; for a model with a likelihood or quantile head,
+            its negative log-likelihood or pinball loss).
         callbacks: :class:`Callback` objects, called in order.
         progress: Add a :class:`ProgressBar` to the callbacks.
         **settings: :class:`TrainerConfig` fields, overriding ``config``'s
@@ -193,13 +203,15 @@ class Trainer:
         self.optimizer = optimizer or torch.optim.Adam(
             self.module.parameters(), lr=self.config.lr, capturable=graphs, foreach=True
         )
-        self.loss_fn: LossFunction = loss if loss is not None else nn.MSELoss()
+        # without a loss, a model with a likelihood or quantile head trains on its own loss (seqforecast.heads)
+        self._objective, self.loss_fn = training_objective(model, loss)
+        self._check_targets = TargetCheck(self.loss_fn)  # a negative binomial head's targets must be counts
         self.callbacks: list[Callback] = [*callbacks, *([ProgressBar()] if progress else [])]
         self.state: State = None
         self.should_stop = False
         self.val_every: int | None = None
         self.planned_steps = 0
-        self._train_module: Any = self.module  # DDP-wrapped during a distributed fit
+        self._train_module: Any = self._objective  # DDP-wrapped during a distributed fit
         self._cursor = StreamCursor(self.distribution)
         self._graphed = (
             GraphedStep(self._step, model.init_state, batch_dim=0 if model.batch_first else 1) if graphs else None
@@ -293,7 +305,7 @@ class Trainer:
         with torch_threads(self.config.threads), DeferredInterrupt() as interrupt:
             # DDP lives for one fit: released while the process group is alive, its
             # teardown cannot meet the group's own at interpreter exit
-            self._train_module = self.distribution.wrap(self.module, self.device)
+            self._train_module = self.distribution.wrap(self._objective, self.device)
             try:
                 self._loop(windows, val_stream, interrupt)
             except KeyboardInterrupt:
@@ -306,7 +318,7 @@ class Trainer:
 
     def _finish(self, interrupt: DeferredInterrupt, started: float, *, hooks: bool) -> None:
         """End a ``fit``: time, interrupt flag, and the ``on_fit_end`` hooks (a Ctrl-C cannot break them)."""
-        self._train_module = self.module
+        self._train_module = self._objective
         self.history.seconds += time.perf_counter() - started
         interrupt.finishing()
         self.history.interrupted = interrupt.requested
@@ -327,6 +339,8 @@ class Trainer:
                 self._cursor.advance()
                 self.history.steps += 1
                 count = self.history.steps
+                if count % log_every == 0:
+                    self._check_targets.flush()  # windows built on the device: read back with the losses
                 self._guard.record(loss, log_point=count % log_every == 0)
                 for callback in self.callbacks:
                     callback.on_step_end(self, count, loss)
@@ -343,10 +357,12 @@ class Trainer:
             else:
                 self._guard.flush()  # keep the losses of the steps that were done
             raise
+        self._check_targets.flush()
         self._guard.flush()
 
     def _inputs(self, window: Window) -> tuple[Tensor, Tensor, State]:
         """The window on the device and the state it starts from (fresh, carried, or reset by lane)."""
+        self._check_targets(window.targets)  # on the host if the stream built it there: no device sync
         x = window.inputs.to(self.device, non_blocking=True)
         y = window.targets.to(self.device, non_blocking=True)
         if x.shape[:-1] != y.shape[:-1] or y.shape[-1] != self.model.output_size:
@@ -376,7 +392,7 @@ class Trainer:
     def _validate(self, val_stream: Stream) -> None:
         self.module.eval()
         try:
-            value = _mean_loss(self.model, self.loss_fn, val_stream, self.device)
+            value = _mean_loss(self.model, self.loss_fn, val_stream, self.device, self._objective)
         finally:
             self.module.train()
         self.history.val_steps.append(self.history.steps)
@@ -396,7 +412,10 @@ class Trainer:
         run every rank must call it (it gathers each rank's carried state).
         """
         self._guard.flush()
-        default_loss = isinstance(self.loss_fn, nn.MSELoss) and self.loss_fn.reduction == "mean"
+        point_model = getattr(self.model, "output_head", None) is None  # a head's default loss is its own
+        default_loss = isinstance(self.loss_fn, HeadLoss) or (
+            point_model and isinstance(self.loss_fn, nn.MSELoss) and self.loss_fn.reduction == "mean"
+        )
         rng: dict[str, Any] = {"cpu": torch.get_rng_state()}
         if torch.cuda.is_available():
             rng["cuda"] = torch.cuda.get_rng_state_all()
@@ -404,7 +423,7 @@ class Trainer:
         return {
             "config": self.config.to_dict(),
             "optimizer_class": type(self.optimizer).__name__,
-            "loss": "mse" if default_loss else None,
+            "loss": "default" if default_loss else None,  # the model's own: MSE, or its head's loss
             "world_size": self.distribution.world_size,
             "ranks": ranks,
             "optimizer": self.optimizer.state_dict(),
@@ -494,7 +513,9 @@ class Trainer:
                 checkpoint describes); it must have the saved class and sizes.
             optimizer: Needed only if the run used an optimizer that is not in
                 ``torch.optim``; its state is loaded from the checkpoint.
-            loss: Needed only if the run used a loss other than the default MSE.
+            loss: Needed only if the run used a loss other than the model's
+                default (MSE, or for a model with a likelihood or quantile
+                head, the head's own loss).
             callbacks: Callbacks for the continued run.
             progress: Show a progress bar.
             **changes: Where the run continues: ``device``, ``threads``,
@@ -530,7 +551,7 @@ class Trainer:
             _resume.load_weights(saved, check_forecaster(model))
         if optimizer is None and state.get("optimizer_class") != "Adam":  # Adam: the Trainer's own, as it builds it
             optimizer = _resume.rebuild_optimizer(state.get("optimizer_class"), cast("nn.Module", model), config.lr)
-        if loss is None and state.get("loss") != "mse":
+        if loss is None and state.get("loss") not in ("default", "mse"):  # "mse": files saved before heads
             msg = "the run used a custom loss function: pass the same `loss=` to resume"
             raise ValueError(msg)
         trainer = cls(model, config, optimizer=optimizer, loss=loss, callbacks=callbacks, progress=progress)
