@@ -67,6 +67,7 @@ def future_inputs(model: Forecaster, future: object, horizon: int, batch: int, l
         )
         raise ValueError(msg)
     tensor = as_float_tensor("future", future, dtype=like.dtype, device=like.device, integers=True)
+    given = tuple(tensor.shape)
     if tensor.dim() == 1 and count == 1:
         tensor = tensor.unsqueeze(-1)
     if tensor.dim() == 2:
@@ -78,7 +79,7 @@ def future_inputs(model: Forecaster, future: object, horizon: int, batch: int, l
     if tensor.dim() != 3 or tuple(tensor.shape) != expected:
         msg = (
             f"`future` must hold the {count} covariate(s) of the {steps} step(s) a closed loop of horizon={horizon} "
-            f"feeds back: shape ({steps}, {count}) or {layout}, got shape {tuple(tensor.shape)}"
+            f"feeds back: shape ({steps}, {count}) or {layout}, got shape {given}"
         )
         raise ValueError(msg)
     return tensor

@@ -344,7 +344,7 @@ def _closed_loops(
     step = lasts.reshape(count * batch, 1, features)  # (K*B, 1, F)
     if not model.batch_first:
         step = step.transpose(0, 1)  # (1, K*B, F)
-    fed = None if covariates is None else covariates.reshape(count * batch, horizon - 1, -1)  # (K*B, H - 1, C)
+    fed = None if covariates is None else covariates.reshape(count * batch, horizon - 1, covariates.shape[-1])
     if fed is not None and not model.batch_first:
         fed = fed.transpose(0, 1)
     outputs = [step]

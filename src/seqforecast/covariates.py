@@ -396,7 +396,7 @@ def forecast_panel(model: Forecaster, panel: Panel, horizon: int, *, future: obj
             model,
             torch.as_tensor(history, dtype=torch.float32),
             horizon,
-            future=torch.as_tensor(fed, dtype=torch.float32) if fed.shape[1] else None,
+            future=torch.as_tensor(fed, dtype=torch.float32) if horizon > 1 and fed.shape[1] else None,
         )
         means.append(result.cpu().numpy())
     return Forecast(np.stack(means), ids=panel.ids, times=panel.future_times(horizon), names=panel.target_names)

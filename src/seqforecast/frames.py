@@ -16,7 +16,7 @@ import numpy as np
 
 from seqforecast._checks import describe
 from seqforecast.covariates import Panel
-from seqforecast.stamps import as_stamps, fill_gaps
+from seqforecast.stamps import as_stamps, fill_gaps, infer_step
 
 if TYPE_CHECKING:
     from seqforecast.results import Forecast
@@ -128,25 +128,23 @@ def from_frame(
                 raise TypeError(msg) from None
             if fill is not None and when.size > 1:
                 when, data = fill_gaps(when, data, how=fill)
+            elif when.size > 1:
+                infer_step(f"column {time!r} of series {name!r}", when)
             stamps[name] = when
         width = len(named["target"])
         series[name] = data[:, :width]
         pasts[name] = data[:, width : width + len(named["past"])]
         futures[name] = data[:, width + len(named["past"]) :]
-    try:
-        return Panel.from_series(
-            series,
-            past=pasts if named["past"] else None,
-            future=futures if named["future"] else None,
-            times=stamps if time is not None else None,
-            target_names=named["target"],
-            past_names=named["past"] or None,
-            future_names=named["future"] or None,
-            min_length=min_length,
-        )
-    except ValueError as error:
-        text = str(error).replace("`times` of series", f"column {time!r} of series")
-        raise ValueError(text) from None
+    return Panel.from_series(
+        series,
+        past=pasts if named["past"] else None,
+        future=futures if named["future"] else None,
+        times=stamps if time is not None else None,
+        target_names=named["target"],
+        past_names=named["past"] or None,
+        future_names=named["future"] or None,
+        min_length=min_length,
+    )
 
 
 def panel_frame(panel: Panel, *, id: str = "unique_id", time: str = "ds") -> Any:

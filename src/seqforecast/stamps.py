@@ -70,6 +70,15 @@ def _months(array: np.ndarray) -> np.ndarray | None:
     return None
 
 
+def _duration(step: np.timedelta64) -> str:
+    """``step`` in the largest unit that holds it exactly: ``1 days``, ``6 hours``."""
+    for unit, label in (("W", "weeks"), ("D", "days"), ("h", "hours"), ("m", "minutes"), ("s", "seconds")):
+        whole = step.astype(f"timedelta64[{unit}]")
+        if whole == step:
+            return f"{int(whole.astype(np.int64))} {label}"
+    return str(step)
+
+
 def infer_step(name: str, stamps: object) -> np.timedelta64:
     """The regular step between ``stamps``: a duration, or a number of calendar months (unit ``M``).
 
@@ -93,10 +102,10 @@ def infer_step(name: str, stamps: object) -> np.timedelta64:
     odd = steps != first
     if odd.any():
         i = int(np.argmax(odd)) + 1
-        unit = " months" if months is not None else ""
+        shown = f"{first} months" if months is not None else _duration(first)
         msg = (
             f"`{name}` must be regular (one step between stamps), but the step from {array[i - 1]} to {array[i]} "
-            f"differs from the first ({first}{unit}): a missing or extra stamp; fill the gaps with fill_gaps()"
+            f"differs from the first ({shown}): a missing or extra stamp; fill the gaps with fill_gaps()"
         )
         raise ValueError(msg)
     if months is not None:
