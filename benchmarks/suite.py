@@ -13,13 +13,13 @@ from typing import TypeVar
 
 import torch
 
-from benchmarks import accuracy, backtest, inference, startup, step_time
+from benchmarks import accuracy, backtest, inference, panel, startup, step_time
 from benchmarks.report import Pending, Row, environment, to_markdown, write
 from benchmarks.timing import round_robin
 
 __all__ = ["GROUPS", "Rounds", "Settings", "main", "run"]
 
-GROUPS = ("step", "accuracy", "import", "forecast", "streaming", "backtest")
+GROUPS = ("step", "accuracy", "import", "forecast", "streaming", "backtest", "panel")
 RESULTS = Path(__file__).resolve().parent / "results"
 T = TypeVar("T")
 
@@ -42,6 +42,10 @@ class Settings:
     backtest_repeats: int = 5  # the loop side takes about 10 s a repeat
     backtest_cutoffs: int = backtest.CUTOFFS
     backtest_scaling: tuple[int, int] = backtest.SCALING
+    panel_seeds: int = 3
+    panel_steps: int = 300  # training windows of each model (Grunfeld: a sixth of them)
+    panel_throughput: tuple[int, int, int, int] = (1_000, 500, 50, 40)  # series, length, lanes, windows a repeat
+    panel_repeats: int = 9
 
 
 FULL = Settings()
@@ -57,6 +61,10 @@ QUICK = Settings(
     backtest_repeats=2,
     backtest_cutoffs=48,
     backtest_scaling=(100, 1_000),
+    panel_seeds=1,
+    panel_steps=30,
+    panel_throughput=(40, 500, 20, 5),
+    panel_repeats=2,
 )
 
 
@@ -68,7 +76,7 @@ class Rounds:
     repeats: int
 
 
-Job = Callable[[], Row]  # a benchmark that does its own timing
+Job = Callable[[], Row | list[Row]]  # a benchmark that does its own timing
 
 
 def _jobs(settings: Settings, device: torch.device, groups: Sequence[str]) -> list[Job | Rounds]:
@@ -117,6 +125,15 @@ def _jobs(settings: Settings, device: torch.device, groups: Sequence[str]) -> li
         jobs.append(Rounds(backtests, s.backtest_repeats))
         if device.type == "cpu":  # darts, when installed: the peer, on the CPU
             jobs.append(lambda: backtest.darts_row(device, cutoffs=s.backtest_cutoffs, repeats=s.backtest_repeats))
+    if "panel" in groups:
+        series, length, lanes, steps = s.panel_throughput
+        throughput = functools.partial(
+            panel.prepare_throughput, device, series=series, length=length, lanes=lanes, steps=steps
+        )
+        jobs.append(Rounds([throughput], s.panel_repeats))
+        if device.type == "cpu":  # accuracy: once, whatever the devices
+            jobs.append(lambda: panel.covariate_row(seeds=s.panel_seeds, steps=s.panel_steps))
+            jobs.append(lambda: panel.grunfeld_rows(seeds=s.panel_seeds, steps=max(s.panel_steps // 6, 5)))
     return jobs
 
 
@@ -142,7 +159,7 @@ def run(
                 done = _run_rounds(job, device, failed)
             else:
                 row = _attempt(failed, device, job, job)
-                done = [] if row is None else [row]
+                done = [] if row is None else row if isinstance(row, list) else [row]
             rows += done
             if verbose:
                 seconds = (time.perf_counter() - started) / max(len(done), 1)

@@ -11,7 +11,7 @@ import pytest
 import torch
 
 import seqforecast as sf
-from benchmarks import backtest, suite
+from benchmarks import backtest, panel, suite
 from benchmarks.baselines import NotebookLoop, hand_network, hand_train, notebook_primed_mse, prebuilt_windows
 from benchmarks.report import Pending, Row, environment, write
 from benchmarks.timing import Paired, interleaved, round_robin, summarize
@@ -99,11 +99,26 @@ def test_a_tiny_run_writes_a_table_and_strict_json(tmp_path: Path) -> None:
         backtest_repeats=1,
         backtest_cutoffs=3,
         backtest_scaling=(2, 4),
+        panel_seeds=1,
+        panel_steps=6,
+        panel_throughput=(6, 60, 3, 1),
+        panel_repeats=1,
     )
     groups = [g for g in suite.GROUPS if g != "import"]  # import time needs fresh interpreters: slow
     rows = suite.run(tiny, [torch.device("cpu")], groups, verbose=False)
-    assert {row.group for row in rows} == {"training step", "time to accuracy", "forecast", "streaming", "backtest"}
-    timed = [row for row in rows if row.group != "time to accuracy" and not row.name.startswith("darts")]
+    assert {row.group for row in rows} == {
+        "training step",
+        "time to accuracy",
+        "forecast",
+        "streaming",
+        "backtest",
+        "panel",
+    }
+    timed = [
+        row
+        for row in rows
+        if row.group != "time to accuracy" and not row.name.startswith("darts") and "AutoETS" not in row.name
+    ]
     assert all(math.isfinite(row.stats.median) for row in timed)
     json_path, md_path = write(rows, environment("test"), {}, tmp_path / "out")
     data = json.loads(json_path.read_text(encoding="utf-8"), parse_constant=pytest.fail)
@@ -211,3 +226,20 @@ def test_the_backtest_group_runs_quick_with_targets_only_at_full_size(
     assert "| — |" in capsys.readouterr().out
     assert suite.FULL.backtest_cutoffs == backtest.CUTOFFS == 446
     assert suite.FULL.backtest_scaling == backtest.SCALING
+
+
+def test_the_panel_group_trains_on_panels_and_reports_every_method(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(panel, "_auto_ets", lambda _: None)
+    pending = panel.prepare_throughput(torch.device("cpu"), series=6, length=60, lanes=3, steps=2)
+    seconds = pending.candidate(), pending.baseline()
+    assert all(s > 0 for s in seconds)
+    row = panel.covariate_row(seeds=1, steps=3, series=3, length=80)
+    assert row.target == "≤ 0.8"
+    assert row.group == "panel"
+    rows = panel.grunfeld_rows(seeds=1, steps=2)
+    assert len(rows) == 5
+    assert rows[-1].context == "skipped: statsforecast not installed"
+    grunfeld = panel.load_grunfeld()
+    assert len(grunfeld) == 11
+    assert grunfeld.input_size == 3
+    assert all(len(t) == 19 for t in grunfeld.targets)
