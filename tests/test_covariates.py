@@ -215,3 +215,12 @@ def test_stamps_continue_by_calendar_months_and_refuse_gaps() -> None:
     )
     assert len(stamps) == 5
     assert values.tolist() == [1.0, 2.0, 2.0, 2.0, 5.0]
+
+
+def test_a_refitting_backtest_trains_a_model_with_covariates_on_its_targets() -> None:
+    model = sf.RecurrentForecaster(input_size=2, output_size=1, hidden_size=4, num_layers=1, seed=0)
+    series = torch.randn(60, 2, generator=torch.Generator().manual_seed(0))
+    refit = sf.Refit(every=5, steps=2, seq_length=8, config=sf.TrainerConfig(device="cpu", seed=0))
+    result = backtest(model, series, 3, start=50, refit=refit)
+    assert result.forecasts.shape == (8, 3, 1)
+    assert torch.isfinite(result.forecasts).all()

@@ -20,9 +20,10 @@ from torch import Tensor, nn
 
 from seqforecast._checks import check_float, check_int, describe
 from seqforecast.base import Forecaster, State, state_like, state_tensors
-from seqforecast.data import ArrayStream
+from seqforecast.data import ArrayStream, Stream
 from seqforecast.inference import _as_batch, _check_feeds_back, _inference
 from seqforecast.models import RecurrentForecaster
+from seqforecast.panel import PanelStream
 from seqforecast.training import Trainer, TrainerConfig
 
 __all__ = ["Backtest", "Refit", "backtest"]
@@ -219,7 +220,10 @@ class Refit:
     :class:`~seqforecast.ArrayStream` of ``seq_length``-step windows in
     ``batch_size`` lanes), then forecasts from the cutoffs of the group.
     Each refit costs ``steps`` training steps and one more pass over the
-    series (the states must be rebuilt with the new weights).
+    series (the states must be rebuilt with the new weights). A model with
+    covariates trains on a :class:`~seqforecast.PanelStream` whose targets
+    are the first ``output_size`` features (one lane a series, up to
+    ``batch_size`` lanes).
 
     Args:
         every: Cutoffs between refits, >= 1.
@@ -254,13 +258,24 @@ class Refit:
     def train(self, model: Forecaster, history: Tensor) -> None:
         """Continue training ``model`` on ``history`` (model layout), ``steps`` windows."""
         lanes = history if model.batch_first else history.transpose(0, 1)  # (B, T, F)
-        stream = ArrayStream(
-            list(lanes),
-            self.seq_length,
-            batch_size=self.batch_size,
-            batch_first=model.batch_first,
-            device=history.device,
-        )
+        stream: Stream
+        if model.input_size > model.output_size:  # covariates: inputs only, the targets are the first features
+            stream = PanelStream(
+                list(lanes),
+                self.seq_length,
+                batch_size=self.batch_size,
+                num_targets=model.output_size,
+                batch_first=model.batch_first,
+                device=history.device,
+            )
+        else:
+            stream = ArrayStream(
+                list(lanes),
+                self.seq_length,
+                batch_size=self.batch_size,
+                batch_first=model.batch_first,
+                device=history.device,
+            )
         Trainer(model, self.config).fit(stream, steps=self.steps)
 
 
