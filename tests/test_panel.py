@@ -146,3 +146,9 @@ def test_bad_panels_are_refused(kwargs: dict[str, object], match: str) -> None:
     arguments: dict[str, object] = {"seq_length": 4, **kwargs}
     with pytest.raises((TypeError, ValueError), match=match):
         sf.PanelStream(**arguments)  # type: ignore[arg-type]
+
+
+def test_a_window_past_the_epoch_is_refused() -> None:
+    stream = sf.PanelStream([np.arange(9.0)], 4)
+    with pytest.raises(ValueError, match="`k` must be below windows_per_epoch=2, got 2"):
+        stream.window(2)

@@ -215,7 +215,9 @@ class PanelStream:
         self._spans = windows
         begins = {(s.lane, s.offset) for s in segments}
         self._resets = torch.tensor(
-            [[(lane, begin) in begins for lane in range(self.batch_size)] for begin, _ in windows], dtype=torch.bool
+            [[(lane, begin) in begins for lane in range(self.batch_size)] for begin, _ in windows],
+            dtype=torch.bool,
+            device=self.device,
         )  # (windows, B)
         self._index = torch.from_numpy(index).to(self.device)  # (B, share)
 
@@ -239,13 +241,17 @@ class PanelStream:
             tensor([[ 3.,  4.],
                     [13., 14.]])
         """
-        begin, end = self._spans[check_int("k", k, minimum=0)]
+        k = check_int("k", k, minimum=0)
+        if k >= len(self._spans):
+            msg = f"`k` must be below windows_per_epoch={len(self._spans)}, got {k}; windows(start) counts across epochs"
+            raise ValueError(msg)
+        begin, end = self._spans[k]
         rows = self._index[:, begin:end]  # (B, T)
         inputs = self._data[rows]  # (B, T, F)
         targets = self._data[rows + 1, : self.num_targets]  # (B, T, num_targets)
         if not self.batch_first:
             inputs, targets = inputs.transpose(0, 1), targets.transpose(0, 1)
-        return Window(inputs.contiguous(), targets.contiguous(), reset=self._resets[k].to(self.device))
+        return Window(inputs.contiguous(), targets.contiguous(), reset=self._resets[k])
 
     def windows(self, start: int = 0) -> Iterator[Window]:
         """Iterate from global window ``start`` (counting across epochs), starting at once."""
