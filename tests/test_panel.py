@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -152,3 +153,23 @@ def test_a_window_past_the_epoch_is_refused() -> None:
     stream = sf.PanelStream([np.arange(9.0)], 4)
     with pytest.raises(ValueError, match="`k` must be below windows_per_epoch=2, got 2"):
         stream.window(2)
+
+
+def test_resuming_on_a_panel_continues_exactly(tmp_path: Path) -> None:
+    series = [np.sin(np.arange(n) / 3.0) for n in (30, 17, 24, 9)]
+
+    def stream() -> sf.PanelStream:
+        return sf.PanelStream(series, 6, batch_size=2, num_epochs=3)
+
+    def trainer() -> sf.Trainer:
+        model = sf.RecurrentForecaster(hidden_size=4, num_layers=1, cell="gru", seed=0)
+        return sf.Trainer(model, sf.TrainerConfig(device="cpu", seed=0, log_every=1))
+
+    whole = trainer()
+    whole.fit(stream(), steps=12)
+    first = trainer()
+    first.fit(stream(), steps=5)
+    first.save_checkpoint(tmp_path / "half.safetensors")
+    resumed = sf.Trainer.resume(tmp_path / "half.safetensors", device="cpu")
+    resumed.fit(stream(), steps=7)
+    assert resumed.history.losses == whole.history.losses

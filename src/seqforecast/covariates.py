@@ -207,12 +207,12 @@ class Panel:
 
     @property
     def num_targets(self) -> int:
-        """Target columns: the model's ``output_size``."""
+        """The number of target columns (the model's ``output_size``)."""
         return len(self.target_names)
 
     @property
     def input_size(self) -> int:
-        """Targets + past + future covariates: the model's ``input_size``."""
+        """The number of targets, past and future covariates together (the model's ``input_size``)."""
         return self.num_targets + len(self.past_names) + len(self.future_names)
 
     def __len__(self) -> int:

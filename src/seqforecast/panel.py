@@ -114,7 +114,7 @@ class PanelStream:
     are given to the ``batch_size`` lanes so that each lane has the same
     number: whole series to the least loaded lane, longest first, then the
     tails of the fullest lanes to the emptiest as separate segments (see
-    :attr:`segments`). Within an epoch every point of every series but its
+    ``segments``). Within an epoch every point of every series but its
     first is a target exactly once, except that when the total number of
     steps does not divide by ``batch_size`` the oldest ``total %
     batch_size`` steps of the longest series are left out. A window is
@@ -126,6 +126,10 @@ class PanelStream:
 
     With ``num_targets`` the targets are the first ``num_targets`` features
     only (the others are covariates: inputs the model does not forecast).
+
+    Attributes:
+        ids: The id of each series (dict keys, or ``"0"``, ``"1"``, ... for a list).
+        segments: Every :class:`Segment` of every lane, in the order walked.
 
     Args:
         series: A list or dict of arrays ``(time,)`` or ``(time, features)``,
@@ -243,7 +247,9 @@ class PanelStream:
         """
         k = check_int("k", k, minimum=0)
         if k >= len(self._spans):
-            msg = f"`k` must be below windows_per_epoch={len(self._spans)}, got {k}; windows(start) counts across epochs"
+            msg = (
+                f"`k` must be below windows_per_epoch={len(self._spans)}, got {k}; windows(start) counts across epochs"
+            )
             raise ValueError(msg)
         begin, end = self._spans[k]
         rows = self._index[:, begin:end]  # (B, T)

@@ -206,7 +206,7 @@ def calendar_features(stamps: object, features: Sequence[str] = ("hour", "dayofw
     Args:
         stamps: ``(time,)`` time stamps (any ``datetime64`` unit, a pandas
             ``DatetimeIndex``, ISO strings).
-        features: Names from :data:`CALENDAR_FEATURES`.
+        features: Names among ``hour``, ``dayofweek``, ``dayofmonth``, ``dayofyear``, ``month``.
 
     Returns:
         ``(time, 2 * len(features))`` float32: ``[sin f1, cos f1, sin f2, cos f2, ...]``.
