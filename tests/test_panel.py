@@ -173,3 +173,31 @@ def test_resuming_on_a_panel_continues_exactly(tmp_path: Path) -> None:
     resumed = sf.Trainer.resume(tmp_path / "half.safetensors", device="cpu")
     resumed.fit(stream(), steps=7)
     assert resumed.history.losses == whole.history.losses
+
+
+@given(
+    lengths=st.lists(st.integers(2, 40), min_size=1, max_size=8),
+    batch_size=st.integers(1, 4),
+    seq_length=st.integers(1, 6),
+)
+def test_aligned_windows_are_whole_and_keep_the_newest_points(
+    lengths: list[int], batch_size: int, seq_length: int
+) -> None:
+    whole = [(n - 1) // seq_length for n in lengths]
+    if sum(whole) < batch_size:
+        return
+    stream = sf.PanelStream(
+        _series(lengths), seq_length, batch_size=batch_size, align=True, num_epochs=1, dtype=torch.float64
+    )
+    seen: Counter[float] = Counter()
+    for window in stream:
+        assert window.inputs.shape[1] == seq_length
+        x, y = window.inputs[..., 0], window.targets[..., 0]
+        assert torch.equal(y - x, torch.ones_like(x))
+        seen.update(y.reshape(-1).tolist())
+    assert all(count == 1 for count in seen.values())
+    dropped = sum(whole) % batch_size  # whole windows of the longest series left out to share evenly
+    assert sum(seen.values()) == (sum(whole) - dropped) * seq_length
+    for i, n in enumerate(lengths):  # what is kept of a series is its newest points
+        kept = sorted(v - 1000.0 * i for v in seen if 1000.0 * i <= v < 1000.0 * (i + 1))
+        assert kept == list(range(n - len(kept), n))

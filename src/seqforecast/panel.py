@@ -127,7 +127,9 @@ class PanelStream:
     50 lanes: windows of 50 steps, as on one long series); series of mixed
     lengths end at different steps in different lanes and cut the windows
     shorter (lengths from 100 to 900 in 50 lanes: 19 steps on average for
-    ``seq_length=50``), which costs speed, not correctness.
+    ``seq_length=50``), which costs speed, not correctness; ``align=True``
+    keeps every window ``seq_length`` steps long by leaving out the oldest
+    steps of each series that do not fill a whole window.
 
     With ``num_targets`` the targets are the first ``num_targets`` features
     only (the others are covariates: inputs the model does not forecast).
@@ -144,6 +146,10 @@ class PanelStream:
         num_targets: Leading features that are targets (default: all).
         batch_first: ``(batch, time, features)`` if True else ``(time, batch, features)``.
         num_epochs: Passes over the data (``None``: endless).
+        align: Walk whole windows of ``seq_length`` steps only: the oldest
+            ``(time - 1) % seq_length`` steps of each series are left out
+            (a series shorter than a window entirely), so that every window
+            is ``seq_length`` steps long whatever the lengths of the series.
         dtype: Floating dtype of the windows.
         device: Device the data is stored and windows are built on.
 
@@ -170,10 +176,12 @@ class PanelStream:
         num_targets: int | None = None,
         batch_first: bool = True,
         num_epochs: int | None = None,
+        align: bool = False,
         dtype: torch.dtype = torch.float32,
         device: torch.device | str = "cpu",
     ) -> None:
         self.seq_length = check_int("seq_length", seq_length)
+        self.align = check_bool("align", align)
         self.batch_size = check_int("batch_size", batch_size)
         self.num_epochs = None if num_epochs is None else check_int("num_epochs", num_epochs)
         self.batch_first = check_bool("batch_first", batch_first)
@@ -196,11 +204,16 @@ class PanelStream:
         if self.num_targets > self.num_features:
             msg = f"`num_targets` must be at most the number of features ({self.num_features}), got {self.num_targets}"
             raise ValueError(msg)
-        steps = [int(t.shape[0]) - 1 for t in tensors]
-        if sum(steps) < self.batch_size:
-            msg = f"`series` must have at least batch_size={self.batch_size} steps in all, got {sum(steps)}"
+        unit = self.seq_length if self.align else 1  # aligned: whole windows only
+        units = [(int(t.shape[0]) - 1) // unit for t in tensors]
+        skips = [int(t.shape[0]) - 1 - u * unit for t, u in zip(tensors, units, strict=True)]  # oldest steps left out
+        if sum(units) < self.batch_size:
+            what = f"whole windows of seq_length={unit} steps" if self.align else "steps"
+            msg = f"`series` must have at least batch_size={self.batch_size} {what} in all, got {sum(units)}"
             raise ValueError(msg)
-        lanes, share = _pack(steps, self.batch_size)
+        packed, share = _pack(units, self.batch_size)
+        lanes = [[(i, skips[i] + first * unit, count * unit) for i, first, count in lane] for lane in packed]
+        share *= unit
         starts = np.cumsum([0, *(int(t.shape[0]) for t in tensors)])[:-1]  # first row of each series
         self._data = torch.cat(tensors)  # (sum of lengths, F)
         index = np.empty((self.batch_size, share), dtype=np.int64)  # row of each lane's input at each step
