@@ -13,13 +13,24 @@ from typing import TypeVar
 
 import torch
 
-from benchmarks import accuracy, backtest, calibration, deployment, inference, intervals, startup, step_time
+from benchmarks import accuracy, backtest, calibration, deployment, inference, intervals, panel, startup, step_time
 from benchmarks.report import Pending, Row, environment, to_markdown, write
 from benchmarks.timing import round_robin
 
 __all__ = ["GROUPS", "Rounds", "Settings", "main", "run"]
 
-GROUPS = ("step", "accuracy", "import", "forecast", "streaming", "backtest", "deployment", "calibration", "intervals")
+GROUPS = (
+    "step",
+    "accuracy",
+    "import",
+    "forecast",
+    "streaming",
+    "backtest",
+    "deployment",
+    "calibration",
+    "intervals",
+    "panel",
+)
 RESULTS = Path(__file__).resolve().parent / "results"
 T = TypeVar("T")
 
@@ -48,6 +59,10 @@ class Settings:
     interval_seeds: int = 3  # series per conformal case
     interval_drift_length: int = 6000  # steps of the series whose noise doubles halfway
     interval_models: tuple[str, ...] = ("linear", "gru", "mlp")  # AutoForecaster's candidates on sunspots
+    panel_seeds: int = 3
+    panel_steps: int = 300  # training windows of each model (Grunfeld: a sixth of them)
+    panel_throughput: tuple[int, int, int, int] = (1_000, 500, 50, 40)  # series, length, lanes, windows a repeat
+    panel_repeats: int = 9
 
 
 FULL = Settings()
@@ -65,6 +80,10 @@ QUICK = Settings(
     backtest_scaling=(100, 1_000),
     calibration_seeds=1,
     interval_seeds=1,
+    panel_seeds=1,
+    panel_steps=30,
+    panel_throughput=(40, 500, 20, 5),
+    panel_repeats=2,
 )
 
 
@@ -76,7 +95,7 @@ class Rounds:
     repeats: int
 
 
-Job = Callable[[], Row]  # a benchmark that does its own timing
+Job = Callable[[], Row | list[Row]]  # a benchmark that does its own timing
 
 
 def _jobs(settings: Settings, device: torch.device, groups: Sequence[str]) -> list[Job | Rounds]:
@@ -150,6 +169,15 @@ def _jobs(settings: Settings, device: torch.device, groups: Sequence[str]) -> li
         jobs.extend(functools.partial(intervals.split_row, df, seeds=s.interval_seeds) for df in (None, 3.0))
         jobs.append(lambda: intervals.drift_row(seeds=s.interval_seeds, length=s.interval_drift_length))
         jobs.append(lambda: intervals.auto_row(models=s.interval_models))
+    if "panel" in groups:
+        series, length, lanes, steps = s.panel_throughput
+        throughput = functools.partial(
+            panel.prepare_throughput, device, series=series, length=length, lanes=lanes, steps=steps
+        )
+        jobs.append(Rounds([throughput], s.panel_repeats))
+        if device.type == "cpu":  # accuracy: once, whatever the devices
+            jobs.append(lambda: panel.covariate_row(seeds=s.panel_seeds, steps=s.panel_steps))
+            jobs.append(lambda: panel.grunfeld_rows(seeds=s.panel_seeds, steps=max(s.panel_steps // 6, 5)))
     return jobs
 
 
@@ -175,7 +203,7 @@ def run(
                 done = _run_rounds(job, device, failed)
             else:
                 row = _attempt(failed, device, job, job)
-                done = [] if row is None else [row]
+                done = [] if row is None else row if isinstance(row, list) else [row]
             rows += done
             if verbose:
                 seconds = (time.perf_counter() - started) / max(len(done), 1)

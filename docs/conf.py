@@ -83,6 +83,8 @@ EXTERNAL_CLASSES = [
     # NumPy ("np.ndarray" where an annotation spells it so)
     "numpy.ndarray",
     "np.ndarray",
+    "numpy.timedelta64",
+    "np.timedelta64",
     # PyTorch
     "torch.Tensor",
     "torch.device",

@@ -114,7 +114,7 @@ def test_bad_arguments_get_one_clear_error(kwargs: dict[str, Any], error: type[E
 
 
 def test_a_model_that_cannot_feed_back_is_refused() -> None:
-    with pytest.raises(ValueError, match="output_size == input_size"):
+    with pytest.raises(ValueError, match="output_size <= input_size"):
         sf.backtest(sf.RecurrentForecaster(output_size=2), torch.zeros(20), 3, start=5)
 
 

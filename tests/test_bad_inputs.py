@@ -512,6 +512,28 @@ CASES = [
         ValueError,
         r"`level` must name at least one level in \(0, 100\), got \[\]",
     ),
+    Case("PanelStream one-point series", lambda _: sf.PanelStream({"a": [1.0]}, 4), ValueError, r"series\['a'\]"),
+    Case(
+        "forecast without future covariates",
+        lambda _: sf.forecast(sf.RecurrentForecaster(input_size=2, output_size=1), np.zeros((5, 2)), 3),
+        ValueError,
+        "`future` is required",
+    ),
+    Case(
+        "Panel covariates of the wrong length",
+        lambda _: sf.Panel.from_series({"a": SERIES}, future={"a": SERIES[:-1]}),
+        ValueError,
+        "`future` of series 'a' must have 200 rows",
+    ),
+    Case(
+        "Panel repeated stamps",
+        lambda _: sf.Panel.from_series({"a": [1.0, 2.0]}, times={"a": ["2024-01-01", "2024-01-01"]}),
+        ValueError,
+        "times of series 'a'.*repeated",
+    ),
+    Case(
+        "calendar feature unknown", lambda _: sf.calendar_features(["2024-01-01"], ["week"]), ValueError, "`features`"
+    ),
 ]
 if not torch.cuda.is_available():
     CASES += [

@@ -31,3 +31,18 @@ def test_backtesting_example_beats_naive_and_equals_the_loop(capsys: pytest.Capt
     difference = re.search(r"largest difference ([\d.e+-]+)", out)
     assert difference is not None, out
     assert float(difference.group(1)) < 1e-5
+
+
+def test_many_series_example_one_global_model_beats_one_model_per_firm(capsys: pytest.CaptureFixture[str]) -> None:
+    runpy.run_path(str(EXAMPLES / "many_series.py"), run_name="__main__")
+    out = capsys.readouterr().out
+    scores = {m.group(1).strip(): float(m.group(2)) for m in re.finditer(r"^(.{24}) MASE ([\d.]+)", out, re.MULTILINE)}
+    assert set(scores) == {
+        "global, with covariates",
+        "global, no covariates",
+        "one model per firm",
+        "naive (as last year)",
+    }
+    assert scores["global, with covariates"] < scores["one model per firm"]
+    assert scores["global, with covariates"] < scores["global, no covariates"]
+    assert "General Motors 1955-01-01" in out

@@ -160,7 +160,9 @@ def test_bad_inference_input(call: Any, error: type[Exception], match: str) -> N
 
 
 def test_forecast_needs_matching_sizes() -> None:
-    with pytest.raises(ValueError, match="output_size == input_size"):
+    with pytest.raises(ValueError, match="output_size <= input_size"):
+        sf.forecast(sf.RecurrentForecaster(input_size=1, output_size=2), torch.zeros(1, 3, 1), 2)
+    with pytest.raises(ValueError, match="`future` is required"):  # the extra input is a covariate
         sf.forecast(sf.RecurrentForecaster(input_size=2, output_size=1), torch.zeros(1, 3, 2), 2)
 
 

@@ -15,6 +15,8 @@ from __future__ import annotations
 import ast
 import functools
 import importlib
+import sys
+import types
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,8 +29,10 @@ if TYPE_CHECKING:  # what loads on first use; __getattr__ reads this block (as l
     from seqforecast.base import BaseForecaster, Forecaster, State, detach_state
     from seqforecast.checkpoint import Checkpoint, CheckpointError, load, save
     from seqforecast.conformal import AdaptiveConformal, ConformalCalibration, conformal_forecast
+    from seqforecast.covariates import Panel, forecast_panel
     from seqforecast.data import ArrayStream, SineStream, Stream, Window
     from seqforecast.export import export_onnx
+    from seqforecast.frames import from_frame
     from seqforecast.inference import StreamingForecaster, forecast, predict, prime
     from seqforecast.metrics import evaluate
     from seqforecast.models import (
@@ -40,9 +44,11 @@ if TYPE_CHECKING:  # what loads on first use; __getattr__ reads this block (as l
         RecurrentForecaster,
         model_from_config,
     )
+    from seqforecast.panel import PanelStream, Segment
     from seqforecast.results import Forecast
     from seqforecast.sampling import forecast_quantiles, sample_paths
     from seqforecast.series import load_series
+    from seqforecast.stamps import calendar_features, fill_gaps
     from seqforecast.tracing import Stage, trace_shapes
     from seqforecast.training import (
         Callback,
@@ -77,11 +83,14 @@ __all__ = [
     "Forecaster",
     "History",
     "ModelCheckpoint",
+    "Panel",
+    "PanelStream",
     "ProgressBar",
     "RecurrentConfig",
     "RecurrentForecaster",
     "Refit",
     "Scaler",
+    "Segment",
     "SineStream",
     "Stage",
     "State",
@@ -94,12 +103,16 @@ __all__ = [
     "Window",
     "__version__",
     "backtest",
+    "calendar_features",
     "conformal_forecast",
     "detach_state",
     "evaluate",
     "export_onnx",
+    "fill_gaps",
     "forecast",
+    "forecast_panel",
     "forecast_quantiles",
+    "from_frame",
     "load",
     "load_series",
     "metrics",
@@ -139,6 +152,19 @@ def __getattr__(name: str) -> Any:
     value = module if attribute is None else getattr(module, attribute)
     globals()[name] = value
     return value
+
+
+class _Package(types.ModuleType):
+    """The package: importing a submodule named like a function it exports (``backtest``) keeps the function."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        export = _exports().get(name)
+        if isinstance(value, types.ModuleType) and export is not None and not export[1] and hasattr(value, name):
+            value = getattr(value, name)
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
 
 
 def __dir__() -> list[str]:

@@ -20,9 +20,10 @@ from torch import Tensor, nn
 
 from seqforecast._checks import check_float, check_int, describe
 from seqforecast.base import Forecaster, State, state_like, state_tensors
-from seqforecast.data import ArrayStream
+from seqforecast.data import ArrayStream, Stream
 from seqforecast.inference import _as_batch, _check_feeds_back, _inference
 from seqforecast.models import RecurrentForecaster
+from seqforecast.panel import PanelStream
 from seqforecast.results import check_levels
 from seqforecast.training import Trainer, TrainerConfig
 
@@ -132,7 +133,11 @@ def backtest(
     and the number of cutoffs.
 
     Args:
-        model: A forecaster with ``output_size == input_size``.
+        model: A forecaster with ``output_size <= input_size``. With
+            covariates (``input_size > output_size``), the closed loops feed
+            back the series' own covariates after each cutoff, as if known in
+            advance, and the forecasts and targets are the first
+            ``output_size`` features.
         series: ``(time,)``, ``(time, features)``, or a batch of series in the
             model's layout, ``(batch, time, features)`` (``(time, batch,
             features)`` for a time-first model). Integers are converted.
@@ -192,7 +197,7 @@ def backtest(
                 )
             )
         forecasts = torch.cat(parts)
-    values = x if model.batch_first else x.transpose(0, 1)  # (B, T, F)
+    values = (x if model.batch_first else x.transpose(0, 1))[..., : model.output_size]  # (B, T, targets)
     index = torch.tensor(cutoffs, device=x.device)
     steps = index[:, None] + torch.arange(horizon, device=x.device)  # (K, H)
     targets = values[:, steps]  # (B, K, H, F)
@@ -211,9 +216,16 @@ def _forecasts(
     """The forecasts from ``cutoffs`` of ``x`` (model layout): one pass for the states, batched closed loops."""
     with _inference(model):
         lasts, states = _states_at(model, x, cutoffs, state)  # (K, B, F); per cutoff, for B lanes
+        covariates = _covariates_after(model, x, cutoffs, horizon)  # (K, B, H - 1, C) or None
         return torch.cat(
             [
-                _closed_loops(model, lasts[i : i + chunk_size], states[i : i + chunk_size], horizon)
+                _closed_loops(
+                    model,
+                    lasts[i : i + chunk_size],
+                    states[i : i + chunk_size],
+                    horizon,
+                    None if covariates is None else covariates[i : i + chunk_size],
+                )
                 for i in range(0, len(cutoffs), chunk_size)
             ],
             dim=0,
@@ -230,7 +242,10 @@ class Refit:
     :class:`~seqforecast.ArrayStream` of ``seq_length``-step windows in
     ``batch_size`` lanes), then forecasts from the cutoffs of the group.
     Each refit costs ``steps`` training steps and one more pass over the
-    series (the states must be rebuilt with the new weights).
+    series (the states must be rebuilt with the new weights). A model with
+    covariates trains on a :class:`~seqforecast.PanelStream` whose targets
+    are the first ``output_size`` features (one lane a series, up to
+    ``batch_size`` lanes).
 
     Args:
         every: Cutoffs between refits, >= 1.
@@ -265,13 +280,24 @@ class Refit:
     def train(self, model: Forecaster, history: Tensor) -> None:
         """Continue training ``model`` on ``history`` (model layout), ``steps`` windows."""
         lanes = history if model.batch_first else history.transpose(0, 1)  # (B, T, F)
-        stream = ArrayStream(
-            list(lanes),
-            self.seq_length,
-            batch_size=self.batch_size,
-            batch_first=model.batch_first,
-            device=history.device,
-        )
+        stream: Stream
+        if model.input_size > model.output_size:  # covariates: inputs only, the targets are the first features
+            stream = PanelStream(
+                list(lanes),
+                self.seq_length,
+                batch_size=self.batch_size,
+                num_targets=model.output_size,
+                batch_first=model.batch_first,
+                device=history.device,
+            )
+        else:
+            stream = ArrayStream(
+                list(lanes),
+                self.seq_length,
+                batch_size=self.batch_size,
+                batch_first=model.batch_first,
+                device=history.device,
+            )
         Trainer(model, self.config).fit(stream, steps=self.steps)
 
 
@@ -336,7 +362,18 @@ def _states_at(model: Forecaster, x: Tensor, cutoffs: Sequence[int], state: Stat
     return lasts, states
 
 
-def _closed_loops(model: Forecaster, lasts: Tensor, states: Sequence[State], horizon: int) -> Tensor:
+def _covariates_after(model: Forecaster, x: Tensor, cutoffs: Sequence[int], horizon: int) -> Tensor | None:
+    """The covariates of the inputs fed back after each cutoff ``c`` (rows ``c .. c + H - 2``): ``(K, B, H - 1, C)``."""
+    if model.input_size == model.output_size:
+        return None
+    values = (x if model.batch_first else x.transpose(0, 1))[..., model.output_size :]  # (B, T, C)
+    steps = torch.tensor(cutoffs, device=x.device)[:, None] + torch.arange(horizon - 1, device=x.device)
+    return values[:, steps].transpose(0, 1)  # (K, B, H - 1, C)
+
+
+def _closed_loops(
+    model: Forecaster, lasts: Tensor, states: Sequence[State], horizon: int, covariates: Tensor | None = None
+) -> Tensor:
     """Run the closed loops of ``len(states)`` cutoffs as one batch: ``(K, B, H, F)``."""
     count, batch, features = lasts.shape
     time_dim = 1 if model.batch_first else 0
@@ -347,9 +384,12 @@ def _closed_loops(model: Forecaster, lasts: Tensor, states: Sequence[State], hor
     step = lasts.reshape(count * batch, 1, features)  # (K*B, 1, F)
     if not model.batch_first:
         step = step.transpose(0, 1)  # (1, K*B, F)
+    fed = None if covariates is None else covariates.reshape(count * batch, horizon - 1, covariates.shape[-1])
+    if fed is not None and not model.batch_first:
+        fed = fed.transpose(0, 1)
     outputs = [step]
-    for _ in range(horizon - 1):
-        step, state = model(step, state)
+    for h in range(horizon - 1):
+        step, state = model(step if fed is None else torch.cat((step, fed.narrow(time_dim, h, 1)), dim=-1), state)
         outputs.append(step)
     result = torch.cat(outputs, dim=time_dim)  # (K*B, H, F) or (H, K*B, F)
     if not model.batch_first:

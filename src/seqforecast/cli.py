@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import functools
 import io
 import math
 import sys
@@ -20,7 +21,7 @@ from typing import Any, Literal, TypeVar, cast
 
 import numpy as np
 
-from seqforecast import inference
+from seqforecast import _cli_panel, inference
 from seqforecast._cli_export import add_export_command
 from seqforecast._cli_files import (
     UsageError,
@@ -130,12 +131,14 @@ def _build_model(
     window: int,
     batch_first: bool = True,
     head: dict[str, Any] | None = None,
+    output_size: int | None = None,
 ) -> Any:
     head = head or {}  # a likelihood or quantile head (seqforecast._cli_heads)
+    outputs = input_size if output_size is None else output_size  # fewer outputs: the other inputs are covariates
     if kind in ("rnn", "lstm", "gru"):
         return RecurrentForecaster(
             input_size,
-            input_size,
+            outputs,
             hidden_size,
             num_layers,
             cell=cast("Literal['rnn', 'lstm', 'gru']", kind),
@@ -144,11 +147,11 @@ def _build_model(
         )
     if kind == "mlp":
         return FeedForwardForecaster(
-            input_size, input_size, (hidden_size,) * num_layers, window=window, batch_first=batch_first, **head
+            input_size, outputs, (hidden_size,) * num_layers, window=window, batch_first=batch_first, **head
         )
     return ConvForecaster(
         input_size,
-        input_size,
+        outputs,
         channels=hidden_size,
         num_layers=num_layers,
         head_hidden=hidden_size,
@@ -225,6 +228,11 @@ def _demo(args: argparse.Namespace) -> int:
 def _train(args: argparse.Namespace) -> int:
     check_readable(args.data, "the data")
     out = output_file(args.out, "the model", inputs=[args.data])
+    if _cli_panel.is_panel(args):  # a long table of many series, or covariates: one global model
+        build = functools.partial(
+            _build_model, hidden_size=args.hidden_size, num_layers=args.num_layers, window=args.window
+        )
+        return _cli_panel.train_panel(args, out, build)
     table = read_table(args, args.column, args.time_column)
     series = table.values
     if args.column is None and series.shape[1] > 1:
@@ -424,6 +432,12 @@ def _one_step_scores(checkpoint: Checkpoint, series: np.ndarray, prime_steps: in
 
 def _forecast(args: argparse.Namespace) -> int:
     out, plot = output_paths(args, "the forecast")
+    panel = _cli_panel.is_panel_checkpoint(args.model)
+    if panel is not None:  # trained on a long table: forecast every series of it
+        return _cli_panel.forecast_panel_file(args, panel, out)
+    if args.future is not None:
+        msg = "--future is for a model trained with --future-covariates"
+        raise UsageError(msg)
     checkpoint = open_checkpoint(args.model)
     table = table_for(checkpoint, args)
     series = table.values
@@ -689,6 +703,7 @@ def _build_parser() -> argparse.ArgumentParser:
     train.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     train.add_argument("--device", default="auto", help="auto, cpu or cuda (default auto)")
     _add_threads_option(train)
+    _cli_panel.add_panel_options(train)
     train.add_argument("--out", required=True, help="checkpoint to write (e.g. model.safetensors)")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
     train.set_defaults(run=_train)
@@ -701,6 +716,7 @@ def _build_parser() -> argparse.ArgumentParser:
     forecast.add_argument("--column", type=_column, help="column name or index (default: the one trained on)")
     _add_csv_options(forecast, remembered=True)
     forecast.add_argument("--horizon", type=_positive_int, required=True, help="steps to forecast")
+    _cli_panel.add_future_option(forecast)
     forecast.add_argument("--out", help="write the forecast to this CSV file (default: print it)")
     forecast.add_argument("--plot", help="write a PNG plot of the series and its forecast")
     add_level_option(forecast, "prediction interval levels in percent, e.g. 80 95: lower/upper columns, fan bands")

@@ -27,6 +27,7 @@ import torch
 from torch import Tensor, nn
 
 from seqforecast._checks import as_float_tensor, check_finite_tensor, check_int
+from seqforecast._future import check_feeds_back, future_inputs
 from seqforecast.base import Forecaster, State, check_forecaster
 
 __all__ = ["StreamingForecaster", "forecast", "predict", "prime"]
@@ -105,13 +106,8 @@ def _as_batch(name: str, model: Forecaster, sequence: object) -> tuple[Tensor, b
 
 
 def _check_feeds_back(model: Forecaster) -> None:
-    """A closed loop feeds each forecast back as the next input: the sizes must agree."""
-    if model.output_size != model.input_size:
-        msg = (
-            f"`model` must have output_size == input_size to feed its forecasts back, "
-            f"got output_size={model.output_size}, input_size={model.input_size}"
-        )
-        raise ValueError(msg)
+    """A closed loop feeds each forecast back as the first inputs: the sizes must allow it."""
+    check_feeds_back(model)
 
 
 def _unbatch(model: Forecaster, tensor: Tensor, unbatched: bool) -> Tensor:
@@ -184,7 +180,13 @@ def predict(model: Forecaster, sequence: object, state: State = None) -> tuple[T
 
 
 def forecast(
-    model: Forecaster, history: object, horizon: int, state: State = None, *, quantiles: Sequence[float] | None = None
+    model: Forecaster,
+    history: object,
+    horizon: int,
+    state: State = None,
+    *,
+    future: object = None,
+    quantiles: Sequence[float] | None = None,
 ) -> Tensor:
     """Forecast ``horizon`` steps after ``history``, feeding forecasts back in.
 
@@ -192,20 +194,30 @@ def forecast(
     closed loop one step at a time, carrying its state: the cost is
     ``O(len(history) + horizon)``.
 
+    A model with covariates (``input_size > output_size``: the first
+    ``output_size`` inputs are the targets, the others covariates it reads
+    but does not forecast) feeds each forecast back together with the
+    covariates of that step, given as ``future``.
+
     Args:
-        model: A forecaster with ``output_size == input_size``.
+        model: A forecaster with ``output_size <= input_size``.
         history: Observed values: ``(batch, time, features)``
             (``(time, batch, features)`` for a time-first model),
             ``(time, features)`` for one series, or ``(time,)`` for one
             series of a one-feature model.
         horizon: Number of future steps, >= 1.
         state: State before ``history`` (e.g. from :func:`prime` on older data).
+        future: For a model with covariates, their values in the
+            ``horizon - 1`` inputs fed back after ``history``:
+            ``(horizon - 1, covariates)`` (the same for every series) or
+            ``(batch, horizon - 1, covariates)`` (``(horizon - 1, batch,
+            covariates)`` for a time-first model). None otherwise.
         quantiles: For a model with a likelihood or quantile head: return
             these quantiles instead (increasing levels in ``(0, 1)``), from
             :func:`~seqforecast.forecast_quantiles` with its defaults.
 
     Returns:
-        The forecasts, ``(batch, horizon, features)`` (``(horizon, batch,
+        The forecasts of the targets, ``(batch, horizon, output_size)`` (``(horizon, batch,
         features)`` for a time-first model; ``(horizon, features)`` for
         unbatched ``history``). With ``quantiles``, that shape with
         ``len(quantiles)`` in front.
@@ -215,21 +227,29 @@ def forecast(
         >>> model = sf.ConvForecaster(channels=8, head_hidden=8)
         >>> sf.forecast(model, torch.zeros(2, 10, 1), horizon=5).shape
         torch.Size([2, 5, 1])
+        >>> with_price = sf.RecurrentForecaster(input_size=2, output_size=1)  # target + one covariate
+        >>> sf.forecast(with_price, torch.zeros(10, 2), horizon=3, future=[[1.0], [2.0]]).shape
+        torch.Size([3, 1])
     """
     if quantiles is not None:
         from seqforecast.sampling import forecast_quantiles  # sampling builds on this module
 
+        if future is not None:
+            msg = "`quantiles` and `future` cannot be combined yet: sample paths do not take covariates"
+            raise ValueError(msg)
         return forecast_quantiles(model, history, horizon, quantiles, state=state)
     horizon = check_int("horizon", horizon)
     _check_feeds_back(model)
     time_dim = 1 if model.batch_first else 0
     with _inference(model):
         x, unbatched = _as_batch("history", model, history)
+        covariates = future_inputs(model, future, horizon, x.shape[1 - time_dim], x)  # (B, H - 1, C) or None
         y, state = model(x, state)
         step = y.narrow(time_dim, y.shape[time_dim] - 1, 1)  # forecast of the first future value
         outputs = [step]
-        for _ in range(horizon - 1):
-            step, state = model(step, state)
+        for h in range(horizon - 1):
+            fed = step if covariates is None else torch.cat((step, covariates.narrow(time_dim, h, 1)), dim=-1)
+            step, state = model(fed, state)
             outputs.append(step)
         result = torch.cat(outputs, dim=time_dim)
     return _unbatch(model, result, unbatched)

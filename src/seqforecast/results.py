@@ -58,6 +58,10 @@ class Forecast:
             series, ``(series, horizon, features)``.
         intervals: Level in percent -> ``(lower, upper)``, each shaped like
             ``mean``. Empty when no interval was asked for.
+        ids: For a panel, the id of each series (``mean``'s first axis); or None.
+        times: The time stamps of the forecast steps, ``(horizon,)`` or
+            ``(series, horizon)`` ``datetime64``; or None.
+        names: The names of the forecast features (``mean``'s last axis); or None.
 
     Example:
         >>> import numpy as np
@@ -68,6 +72,9 @@ class Forecast:
 
     mean: np.ndarray
     intervals: Mapping[float, tuple[np.ndarray, np.ndarray]] = dataclasses.field(default_factory=dict)
+    ids: tuple[str, ...] | None = None
+    times: np.ndarray | None = None
+    names: tuple[str, ...] | None = None
 
     @property
     def levels(self) -> tuple[float, ...]:
@@ -90,3 +97,22 @@ class Forecast:
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
         """The point forecast, so ``np.asarray(result)`` is ``result.mean``."""
         return np.asarray(self.mean, dtype=dtype)
+
+    def to_frame(self, name: str = "forecast") -> Any:
+        """The forecast as a long pandas data frame (needs the ``frames`` extra).
+
+        Columns: ``unique_id``, ``ds`` (the stamp, or the step number
+        ``0 .. horizon - 1`` without stamps), then per feature the point
+        forecast (``name``, or ``name-<feature>`` for several features) and
+        its intervals (``<column>-lo-<level>``, ``<column>-hi-<level>``), as
+        statsforecast and NeuralForecast write them. One row per series and step.
+
+        Example:
+            >>> import numpy as np
+            >>> days = np.arange("2024-01-01", "2024-01-03", dtype="datetime64[D]")
+            >>> Forecast(np.zeros((2, 1)), times=days).to_frame().columns.tolist()
+            ['unique_id', 'ds', 'forecast']
+        """
+        from seqforecast.frames import forecast_frame
+
+        return forecast_frame(self, name)

@@ -1,0 +1,118 @@
+"""Long data frames in and out: from_frame, Panel.to_frame, Forecast.to_frame."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given
+from hypothesis import strategies as st
+
+import seqforecast as sf
+
+pd = pytest.importorskip("pandas")
+
+
+def _frame(lengths: list[int], ids: list[str]) -> Any:
+    parts = []
+    for key, n in zip(ids, lengths, strict=True):
+        days = pd.date_range("2024-01-01", periods=n, freq="D")
+        parts.append(
+            pd.DataFrame(
+                {
+                    "store": key,
+                    "day": days,
+                    "sales": np.arange(n, dtype=float) + len(key),
+                    "temp": np.sin(np.arange(n)),
+                    "price": np.cos(np.arange(n)),
+                }
+            )
+        )
+    return pd.concat(parts, ignore_index=True)
+
+
+@given(
+    lengths=st.lists(st.integers(2, 12), min_size=1, max_size=5),
+    names=st.lists(st.text("abcxyz", min_size=1, max_size=3), min_size=5, max_size=5, unique=True),
+)
+def test_round_trip_keeps_ids_stamps_and_order(lengths: list[int], names: list[str]) -> None:
+    ids = names[: len(lengths)]
+    df = _frame(lengths, ids)
+    panel = sf.from_frame(df, id="store", time="day", target="sales", past=["temp"], future=["price"])
+    assert panel.ids == tuple(ids)
+    assert [len(t) for t in panel.targets] == lengths
+    again = panel.to_frame(id="store", time="day")
+    pd.testing.assert_frame_equal(again, df[["store", "day", "sales", "temp", "price"]], check_dtype=False)
+    back = sf.from_frame(again, id="store", time="day", target="sales", past=["temp"], future=["price"])
+    assert back.ids == panel.ids
+    assert back.times is not None
+    assert panel.times is not None
+    for a, b in zip(back.times, panel.times, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_forecast_to_frame_is_the_long_format() -> None:
+    df = _frame([10, 8], ["a", "b"])
+    panel = sf.from_frame(df, id="store", time="day", target="sales", future=["price"])
+    model = sf.RecurrentForecaster(input_size=2, output_size=1, hidden_size=4, num_layers=1, seed=0)
+    future_df = pd.DataFrame(
+        {
+            "store": ["a"] * 3 + ["b"] * 3,
+            "day": list(pd.date_range("2024-01-11", periods=3)) + list(pd.date_range("2024-01-09", periods=3)),
+            "price": 0.5,
+        }
+    )
+    future = sf.from_frame(future_df, id="store", time="day", target=None, future=["price"], min_length=1)
+    result = sf.forecast_panel(model, panel, 3, future=future)
+    frame = result.to_frame()
+    assert frame.columns.tolist() == ["unique_id", "ds", "forecast"]
+    assert frame["unique_id"].tolist() == ["a"] * 3 + ["b"] * 3
+    assert [str(d.date()) for d in frame["ds"]][2:4] == ["2024-01-13", "2024-01-09"]
+    np.testing.assert_allclose(frame["forecast"].to_numpy(), result.mean.reshape(-1))
+    lower, upper = result.mean - 1.0, result.mean + 1.0
+    ranged = sf.Forecast(result.mean, {80.0: (lower, upper)}, ids=result.ids, times=result.times)
+    assert ranged.to_frame().columns.tolist() == ["unique_id", "ds", "forecast", "forecast-lo-80", "forecast-hi-80"]
+
+
+def test_irregular_stamps_are_filled_on_request() -> None:
+    df = _frame([6], ["a"]).drop(index=[2])
+    with pytest.raises(ValueError, match=r"column 'day' of series 'a'.*regular"):
+        sf.from_frame(df, id="store", time="day", target="sales")
+    panel = sf.from_frame(df, id="store", time="day", target="sales", fill="interpolate")
+    assert panel.targets[0][:, 0].tolist() == [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]
+
+
+@pytest.mark.parametrize(
+    ("edit", "kwargs", "match"),
+    [
+        (lambda df: df, {"target": "units"}, "`target` names column 'units', which the frame lacks"),
+        (lambda df: df, {"future": ["promo"]}, "`future` names column 'promo'"),
+        (lambda df: df.iloc[[1, 0, *range(2, len(df))]], {}, r"column 'day' of series 'a'.*out of order"),
+        (lambda df: pd.concat([df.iloc[:1], df]), {}, r"column 'day' of series 'a'.*repeated"),
+        (
+            lambda df: df.assign(price=df["price"].where(df.index != 12)),
+            {"future": ["price"]},
+            r"column 'price' of series 'b' must be finite",
+        ),
+        (lambda df: df, {"min_length": 9}, r"series` 'b' must have at least 9 points"),
+        (lambda df: df.assign(day="x"), {}, r"column 'day' of series 'a' must hold dates"),
+    ],
+)
+def test_bad_frames_name_the_series_and_column(edit: Any, kwargs: dict[str, Any], match: str) -> None:
+    df = edit(_frame([10, 8], ["a", "b"]))
+    arguments: dict[str, Any] = {"id": "store", "time": "day", "target": "sales", **kwargs}
+    with pytest.raises((TypeError, ValueError), match=match):
+        sf.from_frame(df, **arguments)
+
+
+def test_a_panel_from_a_frame_trains_a_global_model() -> None:
+    panel = sf.from_frame(
+        _frame([30, 25, 20], ["a", "b", "c"]), id="store", time="day", target="sales", future=["price"]
+    )
+    model = sf.RecurrentForecaster(input_size=panel.input_size, output_size=1, hidden_size=4, num_layers=1, seed=0)
+    history = sf.Trainer(model, sf.TrainerConfig(device="cpu", seed=0)).fit(panel.stream(8, batch_size=3, num_epochs=2))
+    assert len(history.losses) == 2 * panel.stream(8, batch_size=3).windows_per_epoch
+    assert all(np.isfinite(history.losses))
+    assert isinstance(model(torch.zeros(1, 3, 2))[0], torch.Tensor)
