@@ -15,8 +15,6 @@ from __future__ import annotations
 import ast
 import functools
 import importlib
-import sys
-import types
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -152,19 +150,6 @@ def __getattr__(name: str) -> Any:
     value = module if attribute is None else getattr(module, attribute)
     globals()[name] = value
     return value
-
-
-class _Package(types.ModuleType):
-    """The package: importing a submodule named like a function it exports (``backtest``) keeps the function."""
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        export = _exports().get(name)
-        if isinstance(value, types.ModuleType) and export is not None and not export[1] and hasattr(value, name):
-            value = getattr(value, name)
-        super().__setattr__(name, value)
-
-
-sys.modules[__name__].__class__ = _Package
 
 
 def __dir__() -> list[str]:
