@@ -91,6 +91,14 @@ def _validation_every(
     return log_every if val_every is None else check_int("val_every", val_every)
 
 
+def _is_default_loss(model: Forecaster, loss_fn: LossFunction) -> bool:
+    """Whether ``loss_fn`` is the model's own (MSE, or its head's loss): a resumed run then needs no ``loss``."""
+    point_model = getattr(model, "output_head", None) is None
+    return isinstance(loss_fn, HeadLoss) or (
+        point_model and isinstance(loss_fn, nn.MSELoss) and loss_fn.reduction == "mean"
+    )
+
+
 def _mean_loss(model: Forecaster, loss_fn: LossFunction, stream: Stream, device: torch.device, call: Any) -> float:
     """Mean loss over a finite stream, with its own state (reset as the windows say), without gradients.
 
@@ -412,10 +420,6 @@ class Trainer:
         run every rank must call it (it gathers each rank's carried state).
         """
         self._guard.flush()
-        point_model = getattr(self.model, "output_head", None) is None  # a head's default loss is its own
-        default_loss = isinstance(self.loss_fn, HeadLoss) or (
-            point_model and isinstance(self.loss_fn, nn.MSELoss) and self.loss_fn.reduction == "mean"
-        )
         rng: dict[str, Any] = {"cpu": torch.get_rng_state()}
         if torch.cuda.is_available():
             rng["cuda"] = torch.cuda.get_rng_state_all()
@@ -423,7 +427,7 @@ class Trainer:
         return {
             "config": self.config.to_dict(),
             "optimizer_class": type(self.optimizer).__name__,
-            "loss": "default" if default_loss else None,  # the model's own: MSE, or its head's loss
+            "loss": "default" if _is_default_loss(self.model, self.loss_fn) else None,
             "world_size": self.distribution.world_size,
             "ranks": ranks,
             "optimizer": self.optimizer.state_dict(),
