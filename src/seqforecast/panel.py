@@ -60,19 +60,24 @@ def _as_list(series: object) -> tuple[list[str], list[object]]:
 def _pack(steps: Sequence[int], batch_size: int) -> tuple[list[list[tuple[int, int, int]]], int]:
     """Segments ``(series, first, steps)`` of each lane, every lane with the same number of steps.
 
-    Whole series go to the least loaded lane, longest first; up to
-    ``total % batch_size`` of the oldest steps of the longest series are
-    left out so that the steps divide evenly; then the tails of lanes above
-    the share move to lanes below it.
+    Whole series go to the least loaded lane, longest first; the
+    ``total % batch_size`` oldest steps are left out so that the steps
+    divide evenly (taken from the longest series, and from the next longest
+    when it has fewer: never more than a series has); then the tails of
+    lanes above the share move to lanes below it.
     """
     total = sum(steps)
     share = total // batch_size
     drop = total - share * batch_size
-    longest = max(range(len(steps)), key=lambda i: (steps[i], -i))
     firsts = [0] * len(steps)
-    firsts[longest] = drop
     counts = list(steps)
-    counts[longest] -= drop
+    for index in sorted(range(len(steps)), key=lambda i: (-steps[i], i)):  # longest first
+        if drop == 0:
+            break
+        take = min(drop, counts[index])
+        firsts[index] += take
+        counts[index] -= take
+        drop -= take
     order = sorted(range(len(steps)), key=lambda i: (-counts[i], i))
     lanes: list[list[tuple[int, int, int]]] = [[] for _ in range(batch_size)]
     loads = [0] * batch_size
@@ -117,7 +122,8 @@ class PanelStream:
     ``segments``). Within an epoch every point of every series but its
     first is a target exactly once, except that when the total number of
     steps does not divide by ``batch_size`` the oldest ``total %
-    batch_size`` steps of the longest series are left out. A window is
+    batch_size`` steps are left out: those of the longest series (then of
+    the next longest, when it has fewer steps than that). A window is
     never longer than ``seq_length``; it ends where a segment of any lane
     ends, so no window mixes two series. ``reset`` is a bool tensor of shape
     ``(batch,)``, True in the lanes whose segment starts with the window.
