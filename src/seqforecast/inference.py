@@ -234,10 +234,7 @@ def forecast(
     if quantiles is not None:
         from seqforecast.sampling import forecast_quantiles  # sampling builds on this module
 
-        if future is not None:
-            msg = "`quantiles` and `future` cannot be combined yet: sample paths do not take covariates"
-            raise ValueError(msg)
-        return forecast_quantiles(model, history, horizon, quantiles, state=state)
+        return forecast_quantiles(model, history, horizon, quantiles, state=state, future=future)
     horizon = check_int("horizon", horizon)
     _check_feeds_back(model)
     time_dim = 1 if model.batch_first else 0
