@@ -146,7 +146,7 @@ def test_covariates_are_inputs_not_targets() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
-        ({"series": []}, "non-empty list or dict"),
+        ({"series": []}, "non-empty dict keyed by id or list"),
         ({"series": {"a": np.arange(5.0), "b": np.zeros(1)}}, r"series\['b'\].*at least 2 time steps"),
         ({"series": {"a": np.arange(5.0), "b": np.zeros((5, 2))}}, r"series\['b'\].*1 features"),
         ({"series": {"a": np.array([1.0, np.nan, 2.0])}}, "finite"),

@@ -14,13 +14,14 @@ from __future__ import annotations
 import copy
 import dataclasses
 import itertools
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 import torch
 from torch import Tensor
 
-from seqforecast._checks import check_bool, check_int, describe, resolve_device
+from seqforecast._checks import check_bool, check_int, resolve_device
+from seqforecast._panel_rows import as_list
 from seqforecast.data import Window, _check_dtype, _shard_bounds
 from seqforecast.series import series_tensor
 
@@ -45,16 +46,6 @@ class Segment:
     steps: int
     lane: int
     offset: int
-
-
-def _as_list(series: object) -> tuple[list[str], list[object]]:
-    """Ids and arrays of a list, tuple or dict of series."""
-    if isinstance(series, Mapping):
-        return [str(key) for key in series], list(series.values())
-    if isinstance(series, (list, tuple)) and series:
-        return [str(i) for i in range(len(series))], list(series)
-    msg = f"`series` must be a non-empty list or dict of arrays (time,) or (time, features), got {describe(series)}"
-    raise TypeError(msg)
 
 
 def _pack(steps: Sequence[int], batch_size: int) -> tuple[list[list[tuple[int, int, int]]], int]:
@@ -193,7 +184,7 @@ class PanelStream:
         self.batch_first = check_bool("batch_first", batch_first)
         self.dtype = _check_dtype(dtype)
         self.device = resolve_device(device)
-        self.ids, parts = _as_list(series)
+        self.ids, parts = as_list(series)
         tensors: list[Tensor] = []
         for key, part in zip(self.ids, parts, strict=True):
             name = f"series[{key!r}]"
