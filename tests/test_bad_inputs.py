@@ -534,6 +534,21 @@ CASES = [
     Case(
         "calendar feature unknown", lambda _: sf.calendar_features(["2024-01-01"], ["week"]), ValueError, "`features`"
     ),
+    Case(
+        "backtest feeding back past covariates",
+        lambda _: sf.backtest(
+            sf.RecurrentForecaster(input_size=2, output_size=1), np.zeros((20, 2)), 3, start=10, past=1
+        ),
+        ValueError,
+        r"`horizon` must be 1 with past=1",
+    ),
+    Case(
+        "Panel built with a short covariate",
+        lambda _: sf.Panel(("a",), (np.zeros((3, 1)),), (np.zeros((2, 0)),), (np.zeros((3, 0)),)),
+        ValueError,
+        r"`past` of series 'a' must have shape \(3, 0\)",
+    ),
+    Case("Panel.head of 0 points", lambda _: sf.Panel.from_series([SERIES]).head(0), ValueError, "`length`"),
 ]
 if not torch.cuda.is_available():
     CASES += [

@@ -121,6 +121,7 @@ def backtest(
     state: State = None,
     chunk_size: int = 4096,
     refit: Refit | None = None,
+    past: int = 0,
 ) -> Backtest:
     """Forecast ``horizon`` steps from every cutoff, in one stateful pass.
 
@@ -135,8 +136,9 @@ def backtest(
     Args:
         model: A forecaster with ``output_size <= input_size``. With
             covariates (``input_size > output_size``), the closed loops feed
-            back the series' own covariates after each cutoff, as if known in
-            advance, and the forecasts and targets are the first
+            back the series' own covariates after each cutoff (their actual
+            values: right for known-future covariates such as the calendar
+            or a planned price), and the forecasts and targets are the first
             ``output_size`` features.
         series: ``(time,)``, ``(time, features)``, or a batch of series in the
             model's layout, ``(batch, time, features)`` (``(time, batch,
@@ -151,15 +153,21 @@ def backtest(
             results do not depend on it).
         refit: Train a copy of the model on as the cutoffs advance (see
             :class:`Refit`); None (the default) backtests the model as it is.
+        past: How many of the covariates (the first ones after the targets,
+            as :meth:`Panel.inputs <seqforecast.Panel.inputs>` lays them out)
+            are past covariates, observed only up to each step: their values
+            after a cutoff were not known at it, so a backtest with
+            ``horizon > 1`` is refused rather than fed them (it would leak
+            the future). Default 0: every covariate is known in advance.
 
     Returns:
         A :class:`Backtest`; forecast ``i`` equals ``forecast(model,
         series[:cutoffs[i]], horizon)`` to float tolerance.
 
     Raises:
-        ValueError: A bad ``horizon``, ``start``, ``stride`` or
-            ``chunk_size``, a series too short for one cutoff, or a model
-            whose output cannot be fed back.
+        ValueError: A bad ``horizon``, ``start``, ``stride``, ``past`` or
+            ``chunk_size``, a series too short for one cutoff, a model
+            whose output cannot be fed back, or past covariates with ``horizon > 1``.
 
     Example:
         >>> import torch, seqforecast as sf
@@ -175,6 +183,7 @@ def backtest(
     horizon = check_int("horizon", horizon)
     stride = check_int("stride", stride)
     chunk_size = check_int("chunk_size", chunk_size)
+    _check_past(model, past, horizon)
     _check_feeds_back(model)
     given: object = refit
     if given is not None and not isinstance(given, Refit):
@@ -299,6 +308,22 @@ class Refit:
                 device=history.device,
             )
         Trainer(model, self.config).fit(stream, steps=self.steps)
+
+
+def _check_past(model: Forecaster, past: int, horizon: int) -> None:
+    """Refuse a backtest that would feed back the actual values of past covariates after its cutoffs."""
+    past = check_int("past", past, minimum=0)
+    covariates = model.input_size - model.output_size
+    if past > covariates:
+        msg = f"`past` must be at most the model's {covariates} covariate(s) (input_size - output_size), got {past}"
+        raise ValueError(msg)
+    if past and horizon > 1:
+        msg = (
+            f"`horizon` must be 1 with past={past} past covariate(s): their values after a cutoff are not known "
+            f"at it, and a closed loop of horizon={horizon} would read them; forecast them yourself and use "
+            "forecast_panel with a scenario, or backtest horizon=1"
+        )
+        raise ValueError(msg)
 
 
 def _first_cutoff(start: object, length: int, horizon: int) -> int:
