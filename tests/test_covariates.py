@@ -192,7 +192,7 @@ def test_a_panel_built_directly_is_checked(change: dict[str, object], match: str
     panel = _panel()
     fields = {f.name: getattr(panel, f.name) for f in dataclasses.fields(panel)} | change
     with pytest.raises(ValueError, match=match):
-        sf.Panel(**fields)  # type: ignore[arg-type]
+        sf.Panel(**fields)
 
 
 def test_panel_head_and_identity() -> None:
