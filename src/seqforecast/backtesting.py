@@ -19,9 +19,10 @@ import torch
 from torch import Tensor, nn
 
 from seqforecast._checks import check_float, check_int, describe
+from seqforecast._future import check_feeds_back
 from seqforecast.base import Forecaster, State, state_like, state_tensors
 from seqforecast.data import ArrayStream, Stream
-from seqforecast.inference import _as_batch, _check_feeds_back, _inference
+from seqforecast.inference import _as_batch, _inference
 from seqforecast.models import RecurrentForecaster
 from seqforecast.panel import PanelStream
 from seqforecast.results import check_levels
@@ -184,7 +185,7 @@ def backtest(
     stride = check_int("stride", stride)
     chunk_size = check_int("chunk_size", chunk_size)
     _check_past(model, past, horizon)
-    _check_feeds_back(model)
+    check_feeds_back(model)
     given: object = refit
     if given is not None and not isinstance(given, Refit):
         msg = f"`refit` must be a seqforecast.Refit or None, got {describe(given)}"

@@ -348,7 +348,11 @@ def forecast_panel(model: Forecaster, panel: Panel, horizon: int, *, future: obj
             the future covariate columns, or a dict by id / list of arrays
             ``(horizon, num_future)``. With past covariates and ``horizon >
             1``, their values over the horizon too (columns after the future
-            ones), as a scenario.
+            ones), as a scenario. Row ``h`` holds the values at forecast
+            step ``h`` (``horizon`` rows, not shifted; a panel with stamps
+            is read at the stamps of the forecast steps), unlike
+            :func:`~seqforecast.forecast`'s ``future``: the ``horizon - 1``
+            model inputs fed back, already shifted.
 
     Returns:
         A :class:`~seqforecast.Forecast` with ``mean`` of shape ``(series,
