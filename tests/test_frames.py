@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from typing import Any
 
 import numpy as np
@@ -166,3 +168,15 @@ def test_a_panel_from_a_frame_trains_a_global_model() -> None:
     assert len(history.losses) == 2 * panel.stream(8, batch_size=3).windows_per_epoch
     assert all(np.isfinite(history.losses))
     assert isinstance(model(torch.zeros(1, 3, 2))[0], torch.Tensor)
+
+
+def test_results_and_panels_write_frames_without_the_frame_reader() -> None:
+    """No import cycle: results and panels write frames through the pandas loader, not through frames.py."""
+    code = (
+        "import sys, numpy as np\n"
+        "from seqforecast.results import Forecast\n"
+        "from seqforecast.covariates import Panel\n"
+        "Forecast(np.zeros((2, 1))).to_frame(); Panel.from_series([np.zeros(3)]).to_frame()\n"
+        "assert 'seqforecast.frames' not in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
