@@ -34,6 +34,7 @@ from torch import Tensor, nn
 
 from seqforecast._auto_intervals import IntervalCalibration, calibration_horizon
 from seqforecast._auto_panel import PanelRecipe, fit_panel
+from seqforecast._backtest_stamps import series_stamps, target_stamps
 from seqforecast._checks import check_choice, check_float, check_int, describe
 from seqforecast._conformal import errors_needed
 from seqforecast.backtesting import Backtest, backtest
@@ -666,6 +667,8 @@ class AutoForecaster:
         start: float,
         stride: int = 1,
         level: float | Sequence[float] | np.ndarray | None = None,
+        *,
+        times: object = None,
     ) -> Backtest:
         """Forecasts from every cutoff of ``y`` in one stateful pass, in ``y``'s units.
 
@@ -693,6 +696,9 @@ class AutoForecaster:
                 forecasts. ``y`` must continue the data given to :meth:`fit`
                 (the same time axis); with no error before a cutoff, its
                 intervals are infinite.
+            times: The stamps of ``y``, ``(time,)``, for the result's
+                ``times`` and :meth:`~seqforecast.Backtest.to_frame`;
+                default: the ``DatetimeIndex`` of a pandas ``y``, if any.
 
         Warns:
             UserWarning: With ``level``, when the first cutoff lies inside
@@ -733,6 +739,8 @@ class AutoForecaster:
             msg = f"`start` must leave horizon={horizon} points after the first cutoff: at most {len(levels) - horizon} for {len(levels)} time steps, got {first}"
             raise ValueError(msg)
         result = _backtest_levels(model, self._scaler, self._transform, levels, horizon, first=first, stride=stride)
+        stamps = target_stamps(series_stamps(y, times, len(levels)), result.cutoffs, horizon)
+        result = replace(result, times=stamps[0], cutoff_times=stamps[1])
         if not wanted:
             return result
         if first < calibration.end:

@@ -13,11 +13,12 @@ from __future__ import annotations
 import copy
 import dataclasses
 from collections.abc import Mapping, Sequence
-from typing import cast
+from typing import TYPE_CHECKING, Any, cast
 
 import torch
 from torch import Tensor, nn
 
+from seqforecast._backtest_stamps import backtest_frame, series_stamps, target_stamps
 from seqforecast._checks import check_float, check_int, describe
 from seqforecast._future import check_feeds_back
 from seqforecast.base import Forecaster, State, state_like, state_tensors
@@ -27,6 +28,9 @@ from seqforecast.models import RecurrentForecaster
 from seqforecast.panel import PanelStream
 from seqforecast.results import check_levels
 from seqforecast.training import Trainer, TrainerConfig
+
+if TYPE_CHECKING:
+    import numpy as np
 
 __all__ = ["Backtest", "Refit", "backtest"]
 
@@ -53,6 +57,10 @@ class Backtest:
             ``forecasts``: prediction intervals around every forecast, when
             they were asked for (``AutoForecaster.backtest(..., level=...)``);
             empty otherwise. Read one with :meth:`interval`.
+        times: For a series with time stamps, ``datetime64`` stamps of the
+            targets, ``(num_cutoffs, horizon)``; None otherwise.
+        cutoff_times: The stamp of the last point each cutoff saw,
+            ``(num_cutoffs,)``; None without stamps.
 
     Example:
         >>> import torch, seqforecast as sf
@@ -70,6 +78,8 @@ class Backtest:
     last: Tensor
     scale: Tensor
     intervals: Mapping[float, tuple[Tensor, Tensor]] = dataclasses.field(default_factory=dict)
+    times: np.ndarray | None = None
+    cutoff_times: np.ndarray | None = None
 
     def interval(self, level: float) -> tuple[Tensor, Tensor]:
         """The ``(lower, upper)`` bounds of the ``level`` % intervals, each shaped like ``forecasts``.
@@ -111,6 +121,24 @@ class Backtest:
             "mase": scaled.mean(dims),
         }
 
+    def to_frame(self, name: str = "forecast") -> Any:
+        """The backtest as a long pandas data frame (``frames`` extra), one row per series, cutoff and step.
+
+        Columns: ``unique_id`` (``"0"``, or the lane of a batch), ``ds`` (the
+        target's stamp, or its index without stamps), ``cutoff`` (the stamp,
+        or index, of the last point seen, as statsforecast writes it), ``y``,
+        the forecast ``name`` and its intervals ``<name>-lo-<level>``,
+        ``<name>-hi-<level>`` (``y-<j>``, ``<name>-<j>`` for several features).
+
+        Example:
+            >>> import pandas as pd, torch, seqforecast as sf
+            >>> y = pd.Series(torch.sin(torch.arange(30.0)).numpy(), index=pd.date_range("2024-01-01", periods=30))
+            >>> frame = sf.backtest(sf.FeedForwardForecaster(window=3, seed=0), y, horizon=2, start=27).to_frame()
+            >>> frame.columns.tolist(), str(frame["ds"][0].date()), str(frame["cutoff"][0].date())
+            (['unique_id', 'ds', 'cutoff', 'y', 'forecast'], '2024-01-28', '2024-01-27')
+        """
+        return backtest_frame(self, name)
+
 
 def backtest(
     model: Forecaster,
@@ -123,6 +151,7 @@ def backtest(
     chunk_size: int = 4096,
     refit: Refit | None = None,
     past: int = 0,
+    times: object = None,
 ) -> Backtest:
     """Forecast ``horizon`` steps from every cutoff, in one stateful pass.
 
@@ -154,6 +183,8 @@ def backtest(
             results do not depend on it).
         refit: Train a copy of the model on as the cutoffs advance (see
             :class:`Refit`); None (the default) backtests the model as it is.
+        times: The series' time stamps, ``(time,)``, for the forecasts'
+            ``times``; default: the ``DatetimeIndex`` of a pandas series, if any.
         past: How many of the covariates (the first ones after the targets,
             as :meth:`Panel.inputs <seqforecast.Panel.inputs>` lays them out)
             are past covariates, observed only up to each step: their values
@@ -184,8 +215,8 @@ def backtest(
     horizon = check_int("horizon", horizon)
     stride = check_int("stride", stride)
     chunk_size = check_int("chunk_size", chunk_size)
-    _check_past(model, past, horizon)
     check_feeds_back(model)
+    _check_past(model, past, horizon)
     given: object = refit
     if given is not None and not isinstance(given, Refit):
         msg = f"`refit` must be a seqforecast.Refit or None, got {describe(given)}"
@@ -194,6 +225,7 @@ def backtest(
         x, unbatched = _as_batch("series", model, series)
     time_dim = 1 if model.batch_first else 0
     length = x.shape[time_dim]
+    stamps = series_stamps(series, times, length)
     cutoffs = list(range(_first_cutoff(start, length, horizon), length - horizon + 1, stride))
     if refit is None:
         forecasts = _forecasts(model, x, cutoffs, state, horizon=horizon, chunk_size=chunk_size)  # (K, B, H, F)
@@ -217,7 +249,8 @@ def backtest(
     result = forecasts.transpose(0, 1)  # (B, K, H, F)
     if unbatched:
         result, targets, last, scale = result[0], targets[0], last[0], scale[0]
-    return Backtest(forecasts=result, targets=targets, cutoffs=index.cpu(), last=last, scale=scale)
+    target_times, cutoff_times = target_stamps(stamps, index, horizon)
+    return Backtest(result, targets, index.cpu(), last, scale, times=target_times, cutoff_times=cutoff_times)
 
 
 def _forecasts(
