@@ -152,3 +152,13 @@ def test_series_too_short_to_fit_are_named() -> None:
     panel = sf.Panel.from_series({"long": np.arange(30.0), "tiny": np.arange(5.0)})
     with pytest.raises(ValueError, match=r"`y` series 'tiny' must have at least 8 time steps to fit, got 5"):
         sf.AutoForecaster(models=("linear",)).fit(panel)
+
+
+def test_every_series_counts_alike_and_its_intervals_are_on_its_own_scale() -> None:
+    y, price = _truth()
+    big = {key: (100.0 if key == "a" else 1.0) * y[key][:LENGTH] for key in IDS}
+    panel = sf.Panel.from_series(big, future={k: v[:LENGTH] for k, v in price.items()})
+    result = sf.AutoForecaster(seed=0, models=("linear",)).fit(panel).forecast(2, level=80, future=_future())
+    lower, upper = result.interval(80)
+    width = (upper - lower)[:, 0, 0]
+    assert 30 < width[0] / width[1] < 300  # series "a" is 100 times larger

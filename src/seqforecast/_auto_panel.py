@@ -11,10 +11,13 @@ The recipe, chosen on the validation tails of all series together:
   few lag counts (ridge regression, closed form), and a GRU and a windowed
   MLP trained on a :class:`~seqforecast.PanelStream`; the naive forecast of
   each series is the baseline.
-* **Choice.** The lowest one-step MSE, in the data's units, over the last
-  ``val_fraction`` of every series, then the winner is fitted again on all
-  the data. Intervals come from the errors of the winner (fitted on the data
-  before the tails) backtested from every cutoff of every tail.
+* **Choice.** The lowest one-step MSE over the last ``val_fraction`` of
+  every series, each series' errors divided by its mean absolute one-step
+  change before its tail (so that a large series does not outweigh the
+  others); then the winner is fitted again on all the data. Intervals come
+  from the errors of the winner (fitted on the data before the tails)
+  backtested from every cutoff of every tail, on that same per-series
+  scale, and are put back on each series' own scale.
 """
 
 from __future__ import annotations
@@ -187,6 +190,7 @@ class PanelRecipe:
     scaling: _Scaling
     history: Panel
     intervals: IntervalCalibration | None
+    spread: np.ndarray | None = None  # (series, T): what the calibration errors were divided by
 
     def one_step(self, panel: Panel) -> list[np.ndarray]:
         """Per series, forecasts of ``targets[t + 1]`` for ``t >= offset`` in levels, ``(time - 1 - offset, T)``."""
@@ -199,8 +203,8 @@ class PanelRecipe:
             result.append(w_hat + anchor)  # forecasts of targets[offset + 1 ..]
         return result
 
-    def backtest_errors(self, panel: Panel, firsts: list[int], horizon: int) -> np.ndarray:
-        """Errors ``(cutoffs, horizon, T)`` from every cutoff ``c >= firsts[i]`` of every series, in levels."""
+    def backtest_errors(self, panel: Panel, firsts: list[int], horizon: int, spread: np.ndarray) -> np.ndarray:
+        """Errors ``(cutoffs, horizon, T)`` from every cutoff ``c >= firsts[i]`` of every series, over its ``spread``."""
         offset = int(self.difference)
         space = self.scaling.apply(_transformed(panel, self.difference))
         errors = []
@@ -214,7 +218,7 @@ class PanelRecipe:
             cutoffs = result.cutoffs.numpy() + offset
             levels = _levels(self.difference, y[cutoffs - 1], w_hat)
             targets = np.stack([y[c : c + horizon] for c in cutoffs])
-            errors.append(targets - levels)
+            errors.append((targets - levels) / spread[i])
         return np.concatenate(errors)
 
     def forecast(self, horizon: int, levels: tuple[float, ...], future: object) -> Forecast:
@@ -236,7 +240,8 @@ class PanelRecipe:
         intervals = {}
         for level in levels:
             assert self.intervals is not None
-            radius = self.intervals.radius(level, horizon)[None]
+            spread = np.ones((len(panel), 1, 1)) if self.spread is None else self.spread[:, None, :]
+            radius = self.intervals.radius(level, horizon)[None] * spread  # each series on its own scale
             intervals[level] = (mean - radius, mean + radius)
         return Forecast(mean, intervals, ids=panel.ids, times=panel.future_times(horizon), names=panel.target_names)
 
@@ -253,6 +258,7 @@ class PanelRecipe:
             "time_unit": None if history.times is None else str(history.times[0].dtype),
             "names": [list(history.target_names), list(history.past_names), list(history.future_names)],
             "intervals": None if self.intervals is None else self.intervals.to_json(),
+            "spread": None if self.spread is None else self.spread.tolist(),
         }
 
     @classmethod
@@ -280,6 +286,7 @@ class PanelRecipe:
             _Scaling.from_json(data["scaling"], history),
             history,
             IntervalCalibration.from_json(data["intervals"]),
+            None if data["spread"] is None else np.asarray(data["spread"], dtype=np.float64).reshape(len(targets), -1),
         )
 
 
@@ -311,14 +318,20 @@ def fit_panel(
             raise ValueError(msg)
     splits = [max(_MIN_LENGTH // 2, round(len(t) * (1 - val_fraction))) for t in panel.targets]
     head = _head(panel, splits)
+    # each series' errors over its mean absolute one-step change before the tail, so every series counts alike
+    spread = np.stack([np.abs(np.diff(t[:s], axis=0)).mean(axis=0) for t, s in zip(panel.targets, splits, strict=True)])
+    spread = np.where(spread > 1e-12, spread, 1.0)
 
     def score(recipe: PanelRecipe) -> float:
         predicted = recipe.one_step(panel)  # row j forecasts targets[offset + 1 + j]
         offset = int(recipe.difference)
-        errors = [p[s - offset - 1 :] - t[s:] for p, t, s in zip(predicted, panel.targets, splits, strict=True)]
+        errors = [
+            (p[s - offset - 1 :] - t[s:]) / d
+            for p, t, s, d in zip(predicted, panel.targets, splits, spread, strict=True)
+        ]
         return float(np.mean(np.concatenate(errors) ** 2))
 
-    naive_errors = [t[s:] - t[s - 1 : -1] for t, s in zip(panel.targets, splits, strict=True)]
+    naive_errors = [(t[s:] - t[s - 1 : -1]) / d for t, s, d in zip(panel.targets, splits, spread, strict=True)]
     naive = float(np.mean(np.concatenate(naive_errors) ** 2))
     scored: list[tuple[float, str, bool, tuple[str, int]]] = [(naive, "naive", True, ("naive", 0))]
     fitted: dict[tuple[bool, tuple[str, int]], PanelRecipe] = {}
@@ -359,7 +372,7 @@ def fit_panel(
         recipe, before = _recipe(panel, difference, spec, steps, seed), fitted[difference, spec]
     tails = [len(t) - s for t, s in zip(panel.targets, splits, strict=True)]
     horizon = next((h for h in range(min(12, *tails), 1, -1) if sum(n - h + 1 for n in tails) >= 19), 1)
-    errors = before.backtest_errors(panel, splits, horizon)
-    recipe.intervals = IntervalCalibration.choose(errors, first=max(1, min(splits)))
+    errors = before.backtest_errors(panel, splits, horizon, spread)
+    recipe.intervals, recipe.spread = IntervalCalibration.choose(errors, first=max(1, min(splits))), spread
     scores = sorted(((n, m) for m, n, _, _ in scored), key=lambda s: s[1])
     return recipe, name, scores, naive
