@@ -213,7 +213,7 @@ class PanelRecipe:
             if firsts[i] > len(y) - horizon:
                 continue
             inputs = torch.as_tensor(space.inputs(i), dtype=torch.float32)
-            result = backtest(self.model, inputs, horizon, start=firsts[i] - offset)
+            result = backtest(self.model, inputs, horizon, start=firsts[i] - offset, past=len(panel.past_names))
             w_hat = result.forecasts.double().numpy() * self.scaling.std[i] + self.scaling.mean[i]
             cutoffs = result.cutoffs.numpy() + offset
             levels = _levels(self.difference, y[cutoffs - 1], w_hat)
@@ -372,6 +372,7 @@ def fit_panel(
         recipe, before = _recipe(panel, difference, spec, steps, seed), fitted[difference, spec]
     tails = [len(t) - s for t, s in zip(panel.targets, splits, strict=True)]
     horizon = next((h for h in range(min(12, *tails), 1, -1) if sum(n - h + 1 for n in tails) >= 19), 1)
+    horizon = 1 if panel.past_names else horizon  # past covariates after a cutoff are unknown: one step, then sqrt(h)
     errors = before.backtest_errors(panel, splits, horizon, spread)
     recipe.intervals, recipe.spread = IntervalCalibration.choose(errors, first=max(1, min(splits))), spread
     scores = sorted(((n, m) for m, n, _, _ in scored), key=lambda s: s[1])
