@@ -783,7 +783,8 @@ class AutoForecaster:
             return "AutoForecaster (not fitted)"
         lines = [f"AutoForecaster(seed={self.seed}): {self.choice_}"]
         if self.scores_:
-            lines.append(f"validation one-step MSE (last {self.val_fraction:.0%} of the training data):")
+            scaled = " (each series' errors over its mean absolute one-step change)" if self._panel else ""
+            lines.append(f"validation one-step MSE{scaled} (last {self.val_fraction:.0%} of the training data):")
             shown = self.scores_[:12]
             width = max(len(s.name) for s in shown) + 2
             lines.append(f"  {'candidate':<{width}}{'MSE':>12}{'/ naive':>10}")
