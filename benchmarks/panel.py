@@ -85,7 +85,7 @@ def _mase(model: sf.BaseForecaster, panel: sf.Panel, covariates: bool, start: in
 def covariate_row(*, seeds: int, steps: int, series: int = 16, length: int = 240) -> Row:
     """MASE with the known-future input as a covariate over MASE without, per seed."""
     panel = synthetic_panel(series, length)
-    train = _head(panel, length - 40)
+    train = panel.head(length - 40)
     ratios, with_cov, without = [], [], []
     for seed in range(seeds):
         a = _mase(_train(train, True, steps, seed), panel, True, length - 40, 4)
@@ -104,20 +104,6 @@ def covariate_row(*, seeds: int, steps: int, series: int = 16, length: int = 240
         passed=stats.median <= COVARIATE_TARGET,
         context=f"MASE {np.median(with_cov):.3g} vs {np.median(without):.3g}, {seeds} seeds x {steps} steps",
         details={"with": with_cov, "without": without, "steps": steps},
-    )
-
-
-def _head(panel: sf.Panel, length: int) -> sf.Panel:
-    """The first ``length`` points of every series."""
-    return sf.Panel(
-        panel.ids,
-        tuple(a[:length] for a in panel.targets),
-        tuple(a[:length] for a in panel.past),
-        tuple(a[:length] for a in panel.future),
-        None if panel.times is None else tuple(a[:length] for a in panel.times),
-        panel.target_names,
-        panel.past_names,
-        panel.future_names,
     )
 
 
@@ -157,7 +143,8 @@ def _one_step(model: sf.BaseForecaster, panel: sf.Panel, covariates: bool) -> np
     out = []
     for i in range(len(panel)):
         values = panel.inputs(i) if covariates else panel.targets[i]
-        result = backtest(model, torch.as_tensor(values, dtype=torch.float32), 1, start=GRUNFELD_SPLIT)
+        past = len(panel.past_names) if covariates else 0  # value and capital: observed, not known in advance
+        result = backtest(model, torch.as_tensor(values, dtype=torch.float32), 1, start=GRUNFELD_SPLIT, past=past)
         out.append(result.forecasts[:, 0, 0].numpy())
     return np.stack(out)
 
@@ -165,7 +152,7 @@ def _one_step(model: sf.BaseForecaster, panel: sf.Panel, covariates: bool) -> np
 def grunfeld_rows(*, seeds: int, steps: int) -> list[Row]:
     """MASE on Grunfeld's panel, one row per method (context only)."""
     panel = load_grunfeld()
-    train = _head(panel, GRUNFELD_SPLIT)
+    train = panel.head(GRUNFELD_SPLIT)
     results: dict[str, list[float]] = {
         "global GRU, with covariates": [],
         "global GRU, no covariates": [],

@@ -57,12 +57,8 @@ rates = sf.Panel.from_series(
 )
 
 
-def head(p: sf.Panel, length: int, *, covariates: bool = True) -> sf.Panel:
-    return sf.Panel.from_series(
-        {key: y[:length] for key, y in zip(p.ids, p.targets, strict=True)},
-        past={key: c[:length] for key, c in zip(p.ids, p.past, strict=True)} if covariates else None,
-        past_names=p.past_names if covariates else None,
-    )
+def without_covariates(p: sf.Panel) -> sf.Panel:
+    return sf.Panel.from_series(dict(zip(p.ids, p.targets, strict=True)))
 
 
 # %%
@@ -85,7 +81,9 @@ def one_year_ahead(model: sf.RecurrentForecaster, p: sf.Panel, covariates: bool)
     rows = [p.inputs(i) if covariates else p.targets[i] for i in range(len(p))]
     return np.stack(
         [
-            backtest(model, torch.as_tensor(r, dtype=torch.float32), 1, start=split).forecasts[:, 0, 0].numpy()
+            backtest(model, torch.as_tensor(r, dtype=torch.float32), 1, start=split, past=r.shape[1] - 1)
+            .forecasts[:, 0, 0]
+            .numpy()
             for r in rows
         ]
     )
@@ -101,9 +99,9 @@ def mase(forecasts: np.ndarray) -> float:
 
 seeds = range(3)
 scores = {
-    "global, with covariates": [mase(one_year_ahead(train(head(rates, split), s), rates, True)) for s in seeds],
+    "global, with covariates": [mase(one_year_ahead(train(rates.head(split), s), rates, True)) for s in seeds],
     "global, no covariates": [
-        mase(one_year_ahead(train(head(rates, split, covariates=False), s), rates, False)) for s in seeds
+        mase(one_year_ahead(train(without_covariates(rates.head(split)), s), rates, False)) for s in seeds
     ],
 }
 per_firm = []
@@ -138,7 +136,7 @@ print(result.to_frame().head(3).to_string(index=False))
 # forecasts of 1951-1954 (trained on the years before) and its forecast of
 # 1955.
 
-final = train(head(rates, split), 0)
+final = train(rates.head(split), 0)
 backtested = one_year_ahead(final, rates, True)
 figure = Figure(figsize=(9, 5), layout="constrained")
 for k, firm in enumerate(("General Motors", "IBM", "Chrysler", "Goodyear")):

@@ -534,6 +534,51 @@ CASES = [
     Case(
         "calendar feature unknown", lambda _: sf.calendar_features(["2024-01-01"], ["week"]), ValueError, "`features`"
     ),
+    Case(
+        "backtest feeding back past covariates",
+        lambda _: sf.backtest(
+            sf.RecurrentForecaster(input_size=2, output_size=1), np.zeros((20, 2)), 3, start=10, past=1
+        ),
+        ValueError,
+        r"`horizon` must be 1 with past=1",
+    ),
+    Case(
+        "Panel built with a short covariate",
+        lambda _: sf.Panel(("a",), (np.zeros((3, 1)),), (np.zeros((2, 0)),), (np.zeros((3, 0)),)),
+        ValueError,
+        r"`past` of series 'a' must have shape \(3, 0\)",
+    ),
+    Case("Panel.head of 0 points", lambda _: sf.Panel.from_series([SERIES]).head(0), ValueError, "`length`"),
+    Case(
+        "AutoForecaster on a panel without its future covariates",
+        lambda _: (
+            sf.AutoForecaster(models=("linear",))
+            .fit(sf.Panel.from_series({"a": SERIES[:40]}, future={"a": SERIES[1:41]}, future_names=["price"]))
+            .forecast(3)
+        ),
+        ValueError,
+        r"`future` is required.*\['price'\]",
+    ),
+    Case(
+        "AutoForecaster of one series given future covariates",
+        lambda _: sf.AutoForecaster(models=("linear",)).fit(SERIES[:40]).forecast(3, future={"a": np.zeros((3, 1))}),
+        ValueError,
+        "`future` is for an AutoForecaster fitted on a Panel",
+    ),
+    Case(
+        "backtest stamps of another length",
+        lambda _: sf.backtest(MLP, SERIES, 2, start=150, times=np.arange(199).astype("datetime64[D]")),
+        ValueError,
+        r"`times` must have one stamp per time step of the series \(200\), got 199",
+    ),
+    Case(
+        "sample_paths of a covariate model without future",
+        lambda _: sf.sample_paths(
+            sf.FeedForwardForecaster(input_size=2, output_size=1, likelihood="gaussian"), np.zeros((9, 2)), 3, 5
+        ),
+        ValueError,
+        "`future` is required: the model reads 1 covariate",
+    ),
 ]
 if not torch.cuda.is_available():
     CASES += [

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 import torch
@@ -36,6 +38,8 @@ def test_forecasts_use_the_given_future_covariates(model: sf.BaseForecaster, hor
     time_dim = 1 if model.batch_first else 0
     # the first forecast comes from the history alone, before any covariate is fed back
     torch.testing.assert_close(base.narrow(time_dim, 0, 1), moved.narrow(time_dim, 0, 1))
+    # and the steps after it read them
+    assert not torch.equal(base.narrow(time_dim, 1, horizon - 1), moved.narrow(time_dim, 1, horizon - 1))
     # one forecast with the covariates of one series equals that series' part of the batch
     alone = sf.forecast(model, history.narrow(1 - time_dim, 1, 1), horizon, future=future.narrow(1 - time_dim, 1, 1))
     torch.testing.assert_close(alone, base.narrow(1 - time_dim, 1, 1), atol=1e-5, rtol=1e-5)
@@ -137,6 +141,80 @@ def test_forecast_panel_carries_ids_and_future_stamps() -> None:
     moved = sf.forecast_panel(model, panel, 3, future={"a": np.zeros(3), "b": np.ones(3) + 1.0})
     np.testing.assert_array_equal(result.mean[0], moved.mean[0])  # series "a" kept its covariates
     assert not np.allclose(result.mean[1], moved.mean[1])
+
+
+@pytest.mark.parametrize("n", [2, 9, 14])
+def test_forecast_panel_one_step_is_the_prediction_at_that_step(n: int) -> None:
+    panel = _panel(past=True)
+    model = sf.RecurrentForecaster(input_size=3, output_size=1, hidden_size=4, num_layers=1, seed=0)
+    price = panel.future[1][:, 0]
+    one = sf.forecast_panel(model, panel.head(n), 1, future={"a": [0.0], "b": [price[n]]})
+    predictions, _ = sf.predict(model, torch.as_tensor(panel.inputs(1), dtype=torch.float32))  # row t: price[t + 1]
+    np.testing.assert_allclose(one.mean[1, 0], predictions[n - 1].numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_forecast_panel_reads_future_row_h_at_step_h_and_after() -> None:
+    panel = _panel(past=True)
+    model = sf.RecurrentForecaster(input_size=3, output_size=1, hidden_size=4, num_layers=1, seed=0)
+    rows = np.zeros((4, 2))  # future "price", then past "temp"
+    base = sf.forecast_panel(model, panel, 4, future={"a": rows, "b": rows}).mean[0, :, 0]
+    for h in range(3):
+        changed = rows.copy()
+        changed[h, 0] += 1.0  # the price of forecast step h
+        moved = sf.forecast_panel(model, panel, 4, future={"a": changed, "b": rows}).mean[0, :, 0]
+        np.testing.assert_array_equal(moved[:h], base[:h])
+        assert moved[h] != base[h]
+    changed = rows.copy()
+    changed[0, 1] += 1.0  # the temperature observed at forecast step 0 is read from step 1 on
+    moved = sf.forecast_panel(model, panel, 4, future={"a": changed, "b": rows}).mean[0, :, 0]
+    assert moved[0] == base[0]
+    assert moved[1] != base[1]
+
+
+def test_a_future_panel_with_some_past_columns_names_the_missing_ones() -> None:
+    panel = sf.Panel.from_series({"a": np.zeros(9)}, past={"a": np.zeros((9, 2))}, past_names=["temp", "wind"])
+    model = sf.RecurrentForecaster(input_size=3, output_size=1, hidden_size=4, num_layers=1, seed=0)
+    future = sf.Panel.from_series({"a": np.zeros(3)}, target_names=["temp"])
+    with pytest.raises(ValueError, match=r"must have the columns \['wind'\]"):
+        sf.forecast_panel(model, panel, 3, future=future)
+
+
+@pytest.mark.parametrize(
+    ("change", "match"),
+    [
+        ({"past": (np.zeros((20, 1)), np.zeros((15, 1)))}, r"`past` of series 'a' must have shape \(20, 0\)"),
+        ({"future": (np.zeros((20, 1)), np.zeros((14, 1)))}, r"`future` of series 'b' must have shape \(15, 1\)"),
+        ({"times": None, "ids": ("a",)}, r"`targets` must have one entry per series \(1\), got 2"),
+        ({"target_names": ("y", "z")}, r"`targets` of series 'a' must have shape \(20, 2\)"),
+    ],
+)
+def test_a_panel_built_directly_is_checked(change: dict[str, object], match: str) -> None:
+    panel = _panel()
+    fields = {f.name: getattr(panel, f.name) for f in dataclasses.fields(panel)} | change
+    with pytest.raises(ValueError, match=match):
+        sf.Panel(**fields)
+
+
+def test_panel_head_and_identity() -> None:
+    panel = _panel(past=True)
+    head = panel.head(12)
+    assert [len(t) for t in head.targets] == [12, 12]
+    assert head.times is not None
+    assert str(head.times[1][-1]) == "2024-01-12"
+    np.testing.assert_array_equal(head.inputs(0)[:-1], panel.inputs(0)[:11])
+    assert head != panel.head(12)  # panels compare by identity, not by their arrays
+    assert head in [head]
+
+
+def test_a_backtest_refuses_to_feed_back_past_covariates() -> None:
+    model = sf.RecurrentForecaster(input_size=3, output_size=1, hidden_size=4, num_layers=1, seed=0)
+    series = torch.randn(40, 3, generator=torch.Generator().manual_seed(0))
+    assert backtest(model, series, 1, start=30, past=1).forecasts.shape == (10, 1, 1)
+    assert backtest(model, series, 3, start=30).forecasts.shape == (8, 3, 1)  # both covariates known in advance
+    with pytest.raises(ValueError, match=r"`horizon` must be 1 with past=1 past covariate"):
+        backtest(model, series, 3, start=30, past=1)
+    with pytest.raises(ValueError, match=r"`past` must be at most the model's 2 covariate"):
+        backtest(model, series, 1, start=30, past=3)
 
 
 def test_forecast_panel_needs_covariates_over_the_horizon() -> None:

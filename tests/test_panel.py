@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 import seqforecast as sf
@@ -21,7 +21,18 @@ def _series(lengths: list[int]) -> list[np.ndarray]:
     return [1000.0 * i + np.arange(n, dtype=np.float64) for i, n in enumerate(lengths)]
 
 
+def _dropped(steps: list[int], batch_size: int) -> list[int]:
+    """The oldest steps of each series left out: total % batch_size, from the longest series first."""
+    drop, result = sum(steps) % batch_size, [0] * len(steps)
+    for i in sorted(range(len(steps)), key=lambda i: (-steps[i], i)):
+        result[i] = min(drop, steps[i])
+        drop -= result[i]
+    return result
+
+
 @given(lengths=panels, batch_size=st.integers(1, 5), seq_length=st.integers(1, 7), batch_first=st.booleans())
+@example(lengths=[2] * 15, batch_size=10, seq_length=2, batch_first=True)  # drops more steps than a series has
+@example(lengths=[30] * 1000, batch_size=128, seq_length=7, batch_first=True)  # 29,000 % 128 = 72 > 29 steps
 def test_every_point_is_a_target_once_and_no_window_mixes_series(
     lengths: list[int], batch_size: int, seq_length: int, batch_first: bool
 ) -> None:
@@ -47,22 +58,22 @@ def test_every_point_is_a_target_once_and_no_window_mixes_series(
             assert len(set(torch.div(x[lane], 1000, rounding_mode="floor").tolist())) == 1
         seen.update(y.reshape(-1).tolist())
         offset += x.shape[1]
-    dropped = total % batch_size
-    longest = max(range(len(lengths)), key=lambda i: (lengths[i] - 1, -i))
-    expected = Counter(
-        1000.0 * i + t for i, n in enumerate(lengths) for t in range(1 + (dropped if i == longest else 0), n)
-    )
+    dropped = _dropped([n - 1 for n in lengths], batch_size)
+    assert all(s.steps >= 1 for s in stream.segments)
+    expected = Counter(1000.0 * i + t for i, n in enumerate(lengths) for t in range(1 + dropped[i], n))
     assert seen == expected  # every point but each series' first (and the few dropped) exactly once
     assert all(seen[value] == 1 for value in seen)
 
 
 @given(lengths=panels, batch_size=st.integers(1, 4))
+@example(lengths=[2] * 15, batch_size=4)
 def test_segments_start_fresh_and_cover_each_lane(lengths: list[int], batch_size: int) -> None:
     if sum(n - 1 for n in lengths) < batch_size:
         return
     stream = sf.PanelStream(_series(lengths), 4, batch_size=batch_size)
     per_lane = Counter[int]()
     for segment in stream.segments:
+        assert segment.steps >= 1
         assert segment.first + segment.steps < lengths[segment.series]
         per_lane[segment.lane] += segment.steps
     assert len(set(per_lane.values())) == 1  # every lane has the same number of steps
@@ -135,7 +146,7 @@ def test_covariates_are_inputs_not_targets() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
-        ({"series": []}, "non-empty list or dict"),
+        ({"series": []}, "non-empty dict keyed by id or list"),
         ({"series": {"a": np.arange(5.0), "b": np.zeros(1)}}, r"series\['b'\].*at least 2 time steps"),
         ({"series": {"a": np.arange(5.0), "b": np.zeros((5, 2))}}, r"series\['b'\].*1 features"),
         ({"series": {"a": np.array([1.0, np.nan, 2.0])}}, "finite"),
@@ -180,6 +191,7 @@ def test_resuming_on_a_panel_continues_exactly(tmp_path: Path) -> None:
     batch_size=st.integers(1, 4),
     seq_length=st.integers(1, 6),
 )
+@example(lengths=[8] * 7, batch_size=4, seq_length=6)  # 3 whole windows left out, one per series
 def test_aligned_windows_are_whole_and_keep_the_newest_points(
     lengths: list[int], batch_size: int, seq_length: int
 ) -> None:

@@ -9,6 +9,7 @@ and, with known-future covariates, a table of their values over the horizon.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import importlib
 import sys
 from pathlib import Path
@@ -43,7 +44,10 @@ def add_panel_options(parser: argparse.ArgumentParser) -> None:
 def add_future_option(parser: argparse.ArgumentParser) -> None:
     """``forecast``'s option for the known-future covariates over the horizon."""
     parser.add_argument(
-        "--future", metavar="CSV", help="for a model with future covariates: their values over the horizon, per series"
+        "--future",
+        metavar="CSV",
+        help="for a model with covariates: the future covariates over the horizon, per series, and the past ones "
+        "as a scenario (needed beyond one step)",
     )
 
 
@@ -78,7 +82,7 @@ def _panel(df: Any, spec: dict[str, Any], *, future_only: bool = False) -> Panel
         id=spec["id"],
         time=spec["time"],
         target=None if future_only else spec["target"],
-        past=None if future_only else spec["past"],
+        past=[c for c in spec["past"] if c in df.columns] if future_only else spec["past"],
         future=spec["future"],
         min_length=1 if future_only else 2,
     )
@@ -91,15 +95,11 @@ def _scaled(panel: Panel, scaler: Scaler) -> Panel:
         scaler.transform(np.concatenate([t, c, f], axis=1))
         for t, c, f in zip(panel.targets, panel.past, panel.future, strict=True)
     ]
-    return Panel(
-        panel.ids,
-        tuple(a[:, :n] for a in parts),
-        tuple(a[:, n : n + p] for a in parts),
-        tuple(a[:, n + p :] for a in parts),
-        panel.times,
-        panel.target_names,
-        panel.past_names,
-        panel.future_names,
+    return dataclasses.replace(
+        panel,
+        targets=tuple(a[:, :n] for a in parts),
+        past=tuple(a[:, n : n + p] for a in parts),
+        future=tuple(a[:, n + p :] for a in parts),
     )
 
 
@@ -160,6 +160,23 @@ def is_panel_checkpoint(path: str) -> Checkpoint | None:
     return checkpoint if "panel" in checkpoint.metadata else None
 
 
+def _future_file(path: str, spec: dict[str, Any], panel: Panel, scaler: Scaler | None) -> Panel:
+    """The covariates over the horizon from ``path``: the future columns, and the past ones it has (a scenario)."""
+    given = _panel(_read(path, path), spec, future_only=True)
+    if scaler is None:
+        return given
+    mean, std = _moments(scaler)
+    names = [*panel.target_names, *panel.past_names, *panel.future_names]
+
+    def scale(arrays: tuple[np.ndarray, ...], columns: tuple[str, ...]) -> tuple[np.ndarray, ...]:
+        index = [names.index(c) for c in columns]
+        return tuple((a - mean[index]) / std[index] for a in arrays)
+
+    return dataclasses.replace(
+        given, past=scale(given.past, given.past_names), future=scale(given.future, given.future_names)
+    )
+
+
 def forecast_panel_file(args: argparse.Namespace, checkpoint: Checkpoint, out: Path | None) -> int:
     """``forecast`` with a panel model: every series of the table, in the long format."""
     spec = dict(checkpoint.metadata["panel"])
@@ -167,19 +184,20 @@ def forecast_panel_file(args: argparse.Namespace, checkpoint: Checkpoint, out: P
     scaler = checkpoint.scaler
     scaled = panel if scaler is None else _scaled(panel, scaler)
     future: object = None
-    if spec["future"]:
-        if args.future is None:
-            msg = f"the model reads the known-future covariates {spec['future']}: give their values over the horizon with --future FILE"
+    if spec["future"] and args.future is None:
+        msg = f"the model reads the known-future covariates {spec['future']}: give their values over the horizon with --future FILE"
+        raise PanelUsageError(msg)
+    if args.future is not None:
+        if not (spec["future"] or spec["past"]):
+            msg = "--future is for a model trained with --future-covariates or --past-covariates"
             raise PanelUsageError(msg)
-        given = _panel(_read(args.future, args.future), spec, future_only=True)
-        if scaler is not None:
-            n, p = panel.num_targets, len(panel.past_names)
-            mean, std = (m[n + p :] for m in _moments(scaler))
-            given = Panel(given.ids, given.targets, given.past, tuple((f - mean) / std for f in given.future),
-                          given.times, given.target_names, given.past_names, given.future_names)  # fmt: skip
-        future = given
-    elif args.future is not None:
-        msg = "--future is for a model trained with --future-covariates"
+        future = _future_file(args.future, spec, panel, scaler)
+    if spec["past"] and args.horizon > 1 and not (isinstance(future, Panel) and future.past_names):
+        msg = (
+            f"the model reads the past covariates {spec['past']}, which are not known after the last observation: "
+            f"forecasting --horizon {args.horizon} needs their values over the horizon as a scenario, "
+            "as columns of the --future FILE (or use --horizon 1)"
+        )
         raise PanelUsageError(msg)
     result = forecast_panel(checkpoint.model, scaled, args.horizon, future=future)
     mean = result.mean

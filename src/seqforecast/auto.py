@@ -33,11 +33,14 @@ import torch
 from torch import Tensor, nn
 
 from seqforecast._auto_intervals import IntervalCalibration, calibration_horizon
+from seqforecast._auto_panel import PanelRecipe, fit_panel
+from seqforecast._backtest_stamps import series_stamps, target_stamps
 from seqforecast._checks import check_choice, check_float, check_int, describe
 from seqforecast._conformal import errors_needed
 from seqforecast.backtesting import Backtest, backtest
 from seqforecast.base import state_tensors
 from seqforecast.checkpoint import load, save
+from seqforecast.covariates import Panel
 from seqforecast.data import ArrayStream
 from seqforecast.inference import forecast, predict
 from seqforecast.models import FeedForwardForecaster, RecurrentForecaster
@@ -295,6 +298,7 @@ class AutoForecaster:
         self._state: State = None
         self._next: np.ndarray | None = None  # the model's forecast of the next transformed value, (F,)
         self._intervals: IntervalCalibration | None = None
+        self._panel: PanelRecipe | None = None  # fitted on a Panel: one global model over its series
         self._fitted: dict[tuple[_Transform, Any], tuple[Scaler, BaseForecaster]] = {}  # candidates on y[:split]
 
     # -- fitting ---------------------------------------------------------------------------
@@ -304,6 +308,11 @@ class AutoForecaster:
         Args:
             y: The series, ``(time,)`` or ``(time, features)``: a list, NumPy
                 array, torch tensor or pandas object; integers are accepted.
+                Or a :class:`~seqforecast.Panel` (from
+                :func:`~seqforecast.from_frame`): many series with past and
+                known-future covariates, fitted as one global model (see
+                :doc:`/tutorials/many-series`); then :meth:`forecast` takes
+                the covariates over the horizon as ``future``.
 
         Returns:
             ``self``, ready to :meth:`forecast` after ``y``.
@@ -317,7 +326,8 @@ class AutoForecaster:
                 forecast on validation: that forecast is kept, and the
                 message gives the MSEs.
         """
-        levels = _levels("y", y)
+        panel = y if isinstance(y, Panel) else None
+        levels = _levels("y", y) if panel is None else np.zeros((_MIN_LENGTH, 1))
         if levels.shape[0] < _MIN_LENGTH:
             msg = f"`y` must have at least {_MIN_LENGTH} time steps to fit, got shape {levels.shape}"
             raise ValueError(msg)
@@ -326,13 +336,22 @@ class AutoForecaster:
         torch.set_num_threads(1)  # small models train fastest on one thread; several fight on a busy machine
         try:
             with torch.random.fork_rng(devices=[]):
-                self._fit(levels)
+                self._fit(levels) if panel is None else self._fit_panel(panel)
         finally:
             torch.set_num_threads(threads)
         self.seconds_ = time.perf_counter() - start
         return self
 
+    def _fit_panel(self, panel: Panel) -> None:
+        self._panel, self.choice_, scores, self.naive_mse_ = fit_panel(
+            panel, val_fraction=self.val_fraction, models=self.models, steps=self.steps, seed=self.seed
+        )
+        self.scores_ = [_Score(n, m) for n, m in scores]
+        self.model_, self._intervals, self.seasonal_naive_mse_ = self._panel.model, self._panel.intervals, None
+        self._features, self._next = panel.num_targets, None
+
     def _fit(self, y: np.ndarray) -> None:
+        self._panel = None
         length, self._features = y.shape
         split = round(length * (1 - self.val_fraction))
         season = _detect_season(y[:split]) if self.season is None else self.season
@@ -478,6 +497,9 @@ class AutoForecaster:
         return levels
 
     def _check_features(self, levels: np.ndarray, name: str) -> np.ndarray:
+        if self._panel is not None:
+            msg = f"`{name}` must be a series like the one fitted, but this AutoForecaster was fitted on a panel: forecast it with forecast(horizon, future=...)"
+            raise ValueError(msg)
         if levels.shape[1] != self._features:
             msg = f"`{name}` must have {self._features} feature(s) like the series fitted, got shape {levels.shape}"
             raise ValueError(msg)
@@ -545,7 +567,9 @@ class AutoForecaster:
         self._tail = joined[-(transform.offset + 1) :].copy()
         return self._levels_from(out.double().numpy(), joined, first_time)
 
-    def forecast(self, horizon: int, level: float | Sequence[float] | np.ndarray | None = None) -> Forecast:
+    def forecast(
+        self, horizon: int, level: float | Sequence[float] | np.ndarray | None = None, *, future: object = None
+    ) -> Forecast:
         """Forecast ``horizon`` steps after the data last seen, feeding forecasts back, with intervals.
 
         The intervals come from the forecast errors of the chosen recipe on
@@ -563,6 +587,13 @@ class AutoForecaster:
             level: Interval levels in percent, each in ``(0, 100)``: one
                 number or several, e.g. ``(80, 95)``; None (the default) for
                 none.
+            future: For a model fitted on a :class:`~seqforecast.Panel` with
+                covariates: their values over the horizon, per series, as
+                :func:`~seqforecast.forecast_panel` takes them (a
+                :class:`~seqforecast.Panel` from
+                ``sf.from_frame(future_df, id=..., time=..., target=None,
+                future=[...])``, or a dict by id of ``(horizon,
+                num_future)`` arrays). None otherwise.
 
         Warns:
             UserWarning: Conformal intervals were chosen but a level needs
@@ -573,6 +604,9 @@ class AutoForecaster:
             A :class:`~seqforecast.Forecast` in the series' units: ``mean``
             float64 ``(horizon, features)`` (also what ``np.asarray(result)``
             gives), and ``interval(level)`` -> ``(lower, upper)`` of that shape.
+            For a panel, ``mean`` is ``(series, horizon, targets)``, with the
+            ``ids``, the ``times`` of the forecast steps when the panel has
+            stamps, and ``to_frame()``.
 
         Example:
             >>> import numpy as np, seqforecast as sf
@@ -585,6 +619,12 @@ class AutoForecaster:
         model = self._need_model()
         horizon = check_int("horizon", horizon)
         levels = () if level is None else check_levels("level", level)
+        if self._panel is not None:
+            self._warn_gaussian(self._need_intervals(levels), levels)
+            return self._panel.forecast(horizon, levels, future)
+        if future is not None:
+            msg = "`future` is for an AutoForecaster fitted on a Panel with covariates; this one was fitted on one series: drop `future`"
+            raise ValueError(msg)
         if self._next is None:
             msg = "this AutoForecaster has seen no data yet: call fit(y) or predict(y) first"
             raise ValueError(msg)
@@ -594,14 +634,14 @@ class AutoForecaster:
             steps.append(forecast(model, first, horizon - 1, self._state))
         out = torch.cat(steps).double().numpy()
         w_hat = np.asarray(self._scaler.inverse_transform(out), dtype=np.float64)
-        future: np.ndarray = self._transform.integrate(self._tail[None], w_hat[None])[0]  # each level anchors the next
+        mean: np.ndarray = self._transform.integrate(self._tail[None], w_hat[None])[0]  # each level anchors the next
         calibration = self._need_intervals(levels)
         self._warn_gaussian(calibration, levels)
         intervals = {}
         for lvl in levels:
             radius = calibration.radius(lvl, horizon)
-            intervals[lvl] = (future - radius, future + radius)
-        return Forecast(future, intervals)
+            intervals[lvl] = (mean - radius, mean + radius)
+        return Forecast(mean, intervals)
 
     def _need_intervals(self, levels: tuple[float, ...]) -> IntervalCalibration:
         if levels and self._intervals is None:
@@ -627,6 +667,8 @@ class AutoForecaster:
         start: float,
         stride: int = 1,
         level: float | Sequence[float] | np.ndarray | None = None,
+        *,
+        times: object = None,
     ) -> Backtest:
         """Forecasts from every cutoff of ``y`` in one stateful pass, in ``y``'s units.
 
@@ -654,6 +696,9 @@ class AutoForecaster:
                 forecasts. ``y`` must continue the data given to :meth:`fit`
                 (the same time axis); with no error before a cutoff, its
                 intervals are infinite.
+            times: The stamps of ``y``, ``(time,)``, for the result's
+                ``times`` and :meth:`~seqforecast.Backtest.to_frame`;
+                default: the ``DatetimeIndex`` of a pandas ``y``, if any.
 
         Warns:
             UserWarning: With ``level``, when the first cutoff lies inside
@@ -694,6 +739,8 @@ class AutoForecaster:
             msg = f"`start` must leave horizon={horizon} points after the first cutoff: at most {len(levels) - horizon} for {len(levels)} time steps, got {first}"
             raise ValueError(msg)
         result = _backtest_levels(model, self._scaler, self._transform, levels, horizon, first=first, stride=stride)
+        stamps = target_stamps(series_stamps(y, times, len(levels)), result.cutoffs, horizon)
+        result = replace(result, times=stamps[0], cutoff_times=stamps[1])
         if not wanted:
             return result
         if first < calibration.end:
@@ -736,7 +783,8 @@ class AutoForecaster:
             return "AutoForecaster (not fitted)"
         lines = [f"AutoForecaster(seed={self.seed}): {self.choice_}"]
         if self.scores_:
-            lines.append(f"validation one-step MSE (last {self.val_fraction:.0%} of the training data):")
+            scaled = " (each series' errors over its mean absolute one-step change)" if self._panel else ""
+            lines.append(f"validation one-step MSE{scaled} (last {self.val_fraction:.0%} of the training data):")
             shown = self.scores_[:12]
             width = max(len(s.name) for s in shown) + 2
             lines.append(f"  {'candidate':<{width}}{'MSE':>12}{'/ naive':>10}")
@@ -798,6 +846,7 @@ class AutoForecaster:
             "state": _state_to_json(self._state),
             "next": None if self._next is None else self._next.tolist(),
             "intervals": None if self._intervals is None else self._intervals.to_json(),
+            "panel": None if self._panel is None else self._panel.to_json(),
         }
         save(path, model, scaler=self._scaler, metadata={**extra, "auto": info})
 
@@ -829,4 +878,5 @@ class AutoForecaster:
         est._state = _state_from_json(info["state"])
         est._next = None if info["next"] is None else np.asarray(info["next"], dtype=np.float64)
         est._intervals = IntervalCalibration.from_json(info.get("intervals"))
+        est._panel = PanelRecipe.from_json(info["panel"], checkpoint.model) if info.get("panel") else None
         return est

@@ -13,19 +13,24 @@ from __future__ import annotations
 import copy
 import dataclasses
 from collections.abc import Mapping, Sequence
-from typing import cast
+from typing import TYPE_CHECKING, Any, cast
 
 import torch
 from torch import Tensor, nn
 
+from seqforecast._backtest_stamps import backtest_frame, series_stamps, target_stamps
 from seqforecast._checks import check_float, check_int, describe
+from seqforecast._future import check_feeds_back
 from seqforecast.base import Forecaster, State, state_like, state_tensors
 from seqforecast.data import ArrayStream, Stream
-from seqforecast.inference import _as_batch, _check_feeds_back, _inference
+from seqforecast.inference import _as_batch, _inference
 from seqforecast.models import RecurrentForecaster
 from seqforecast.panel import PanelStream
 from seqforecast.results import check_levels
 from seqforecast.training import Trainer, TrainerConfig
+
+if TYPE_CHECKING:
+    import numpy as np
 
 __all__ = ["Backtest", "Refit", "backtest"]
 
@@ -52,6 +57,10 @@ class Backtest:
             ``forecasts``: prediction intervals around every forecast, when
             they were asked for (``AutoForecaster.backtest(..., level=...)``);
             empty otherwise. Read one with :meth:`interval`.
+        times: For a series with time stamps, ``datetime64`` stamps of the
+            targets, ``(num_cutoffs, horizon)``; None otherwise.
+        cutoff_times: The stamp of the last point each cutoff saw,
+            ``(num_cutoffs,)``; None without stamps.
 
     Example:
         >>> import torch, seqforecast as sf
@@ -69,6 +78,8 @@ class Backtest:
     last: Tensor
     scale: Tensor
     intervals: Mapping[float, tuple[Tensor, Tensor]] = dataclasses.field(default_factory=dict)
+    times: np.ndarray | None = None
+    cutoff_times: np.ndarray | None = None
 
     def interval(self, level: float) -> tuple[Tensor, Tensor]:
         """The ``(lower, upper)`` bounds of the ``level`` % intervals, each shaped like ``forecasts``.
@@ -110,6 +121,24 @@ class Backtest:
             "mase": scaled.mean(dims),
         }
 
+    def to_frame(self, name: str = "forecast") -> Any:
+        """The backtest as a long pandas data frame (``frames`` extra), one row per series, cutoff and step.
+
+        Columns: ``unique_id`` (``"0"``, or the lane of a batch), ``ds`` (the
+        target's stamp, or its index without stamps), ``cutoff`` (the stamp,
+        or index, of the last point seen, as statsforecast writes it), ``y``,
+        the forecast ``name`` and its intervals ``<name>-lo-<level>``,
+        ``<name>-hi-<level>`` (``y-<j>``, ``<name>-<j>`` for several features).
+
+        Example:
+            >>> import pandas as pd, torch, seqforecast as sf
+            >>> y = pd.Series(torch.sin(torch.arange(30.0)).numpy(), index=pd.date_range("2024-01-01", periods=30))
+            >>> frame = sf.backtest(sf.FeedForwardForecaster(window=3, seed=0), y, horizon=2, start=27).to_frame()
+            >>> frame.columns.tolist(), str(frame["ds"][0].date()), str(frame["cutoff"][0].date())
+            (['unique_id', 'ds', 'cutoff', 'y', 'forecast'], '2024-01-28', '2024-01-27')
+        """
+        return backtest_frame(self, name)
+
 
 def backtest(
     model: Forecaster,
@@ -121,6 +150,8 @@ def backtest(
     state: State = None,
     chunk_size: int = 4096,
     refit: Refit | None = None,
+    past: int = 0,
+    times: object = None,
 ) -> Backtest:
     """Forecast ``horizon`` steps from every cutoff, in one stateful pass.
 
@@ -135,8 +166,9 @@ def backtest(
     Args:
         model: A forecaster with ``output_size <= input_size``. With
             covariates (``input_size > output_size``), the closed loops feed
-            back the series' own covariates after each cutoff, as if known in
-            advance, and the forecasts and targets are the first
+            back the series' own covariates after each cutoff (their actual
+            values: right for known-future covariates such as the calendar
+            or a planned price), and the forecasts and targets are the first
             ``output_size`` features.
         series: ``(time,)``, ``(time, features)``, or a batch of series in the
             model's layout, ``(batch, time, features)`` (``(time, batch,
@@ -151,15 +183,23 @@ def backtest(
             results do not depend on it).
         refit: Train a copy of the model on as the cutoffs advance (see
             :class:`Refit`); None (the default) backtests the model as it is.
+        times: The series' time stamps, ``(time,)``, for the forecasts'
+            ``times``; default: the ``DatetimeIndex`` of a pandas series, if any.
+        past: How many of the covariates (the first ones after the targets,
+            as :meth:`Panel.inputs <seqforecast.Panel.inputs>` lays them out)
+            are past covariates, observed only up to each step: their values
+            after a cutoff were not known at it, so a backtest with
+            ``horizon > 1`` is refused rather than fed them (it would leak
+            the future). Default 0: every covariate is known in advance.
 
     Returns:
         A :class:`Backtest`; forecast ``i`` equals ``forecast(model,
         series[:cutoffs[i]], horizon)`` to float tolerance.
 
     Raises:
-        ValueError: A bad ``horizon``, ``start``, ``stride`` or
-            ``chunk_size``, a series too short for one cutoff, or a model
-            whose output cannot be fed back.
+        ValueError: A bad ``horizon``, ``start``, ``stride``, ``past`` or
+            ``chunk_size``, a series too short for one cutoff, a model
+            whose output cannot be fed back, or past covariates with ``horizon > 1``.
 
     Example:
         >>> import torch, seqforecast as sf
@@ -175,7 +215,8 @@ def backtest(
     horizon = check_int("horizon", horizon)
     stride = check_int("stride", stride)
     chunk_size = check_int("chunk_size", chunk_size)
-    _check_feeds_back(model)
+    check_feeds_back(model)
+    _check_past(model, past, horizon)
     given: object = refit
     if given is not None and not isinstance(given, Refit):
         msg = f"`refit` must be a seqforecast.Refit or None, got {describe(given)}"
@@ -184,6 +225,7 @@ def backtest(
         x, unbatched = _as_batch("series", model, series)
     time_dim = 1 if model.batch_first else 0
     length = x.shape[time_dim]
+    stamps = series_stamps(series, times, length)
     cutoffs = list(range(_first_cutoff(start, length, horizon), length - horizon + 1, stride))
     if refit is None:
         forecasts = _forecasts(model, x, cutoffs, state, horizon=horizon, chunk_size=chunk_size)  # (K, B, H, F)
@@ -207,7 +249,8 @@ def backtest(
     result = forecasts.transpose(0, 1)  # (B, K, H, F)
     if unbatched:
         result, targets, last, scale = result[0], targets[0], last[0], scale[0]
-    return Backtest(forecasts=result, targets=targets, cutoffs=index.cpu(), last=last, scale=scale)
+    target_times, cutoff_times = target_stamps(stamps, index, horizon)
+    return Backtest(result, targets, index.cpu(), last, scale, times=target_times, cutoff_times=cutoff_times)
 
 
 def _forecasts(
@@ -299,6 +342,22 @@ class Refit:
                 device=history.device,
             )
         Trainer(model, self.config).fit(stream, steps=self.steps)
+
+
+def _check_past(model: Forecaster, past: int, horizon: int) -> None:
+    """Refuse a backtest that would feed back the actual values of past covariates after its cutoffs."""
+    past = check_int("past", past, minimum=0)
+    covariates = model.input_size - model.output_size
+    if past > covariates:
+        msg = f"`past` must be at most the model's {covariates} covariate(s) (input_size - output_size), got {past}"
+        raise ValueError(msg)
+    if past and horizon > 1:
+        msg = (
+            f"`horizon` must be 1 with past={past} past covariate(s): their values after a cutoff are not known "
+            f"at it, and a closed loop of horizon={horizon} would read them; forecast them yourself and use "
+            "forecast_panel with a scenario, or backtest horizon=1"
+        )
+        raise ValueError(msg)
 
 
 def _first_cutoff(start: object, length: int, horizon: int) -> int:

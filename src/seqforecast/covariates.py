@@ -18,74 +18,25 @@ else :func:`forecast_panel` refuses.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import torch
 
-from seqforecast._checks import check_int, describe
+from seqforecast._checks import check_int
+from seqforecast._pandas import pandas
+from seqforecast._panel_rows import as_list, by_id, column_names, rows
 from seqforecast.base import Forecaster
 from seqforecast.inference import forecast
 from seqforecast.panel import PanelStream
 from seqforecast.results import Forecast
-from seqforecast.stamps import as_stamps, calendar_features, future_stamps, infer_step
+from seqforecast.stamps import as_stamps, calendar_features, future_stamps, infer_step, rows_at
 
 __all__ = ["Panel", "forecast_panel"]
 
 
-def _rows(name: str, key: str, value: object, length: int | None, names: Sequence[str]) -> np.ndarray:
-    """``value`` as a finite ``(time, columns)`` float array, checked against ``length`` rows."""
-    try:
-        array = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError):
-        msg = f"`{name}` of series {key!r} must be numbers, got {describe(value)}"
-        raise TypeError(msg) from None
-    if array.ndim == 1:
-        array = array[:, None]
-    if array.ndim != 2 or (names and array.shape[1] != len(names)):
-        msg = f"`{name}` of series {key!r} must have shape (time, {len(names) or 'columns'}), got {array.shape}"
-        raise ValueError(msg)
-    if length is not None and array.shape[0] != length:
-        msg = f"`{name}` of series {key!r} must have {length} rows like its target, got {array.shape[0]}"
-        raise ValueError(msg)
-    bad = ~np.isfinite(array)
-    if bad.any():
-        row, column = (int(i) for i in np.argwhere(bad)[0])
-        label = names[column] if names else str(column)
-        msg = f"`{name}` of series {key!r} must be finite, got {array[row, column]} in column {label!r} at row {row}"
-        raise ValueError(msg)
-    return array
-
-
-def _by_id(name: str, value: object, ids: Sequence[str]) -> list[object]:
-    """One entry per id from a dict keyed by id or a list in the order of the series."""
-    if isinstance(value, Mapping):
-        missing = [key for key in ids if key not in value and _key(value, key) is None]
-        if missing:
-            msg = f"`{name}` must have an entry for every series, missing {missing[:5]}"
-            raise ValueError(msg)
-        return [value[key] if key in value else value[_key(value, key)] for key in ids]
-    if isinstance(value, (list, tuple)) and len(value) == len(ids):
-        return list(value)
-    msg = f"`{name}` must be a dict keyed by series id or a list of {len(ids)} arrays, got {describe(value)}"
-    raise TypeError(msg)
-
-
-def _key(mapping: Mapping[Any, Any], key: str) -> Any:
-    """The key of ``mapping`` whose string form is ``key`` (ids are compared as strings)."""
-    return next((k for k in mapping if str(k) == key), None)
-
-
-def _names(name: str, given: Sequence[str] | None, count: int, prefix: str) -> tuple[str, ...]:
-    names = tuple(given) if given is not None else tuple(f"{prefix}{i}" for i in range(count))
-    if len(names) != count:
-        msg = f"`{name}` must name {count} column(s), got {len(names)}: {names}"
-        raise ValueError(msg)
-    return names
-
-
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, eq=False)
 class Panel:
     """Many series, each with its id, targets, covariates and (optionally) time stamps.
 
@@ -115,6 +66,26 @@ class Panel:
     target_names: tuple[str, ...] = ("y",)
     past_names: tuple[str, ...] = ()
     future_names: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        """Check that every series has one row of each field per time step (one error naming the id and field)."""
+        count = len(self.ids)
+        fields = {"targets": self.targets, "past": self.past, "future": self.future}
+        if self.times is not None:
+            fields["times"] = self.times
+        for field, values in fields.items():
+            if len(values) != count:
+                msg = f"`{field}` must have one entry per series ({count}), got {len(values)}"
+                raise ValueError(msg)
+        widths = {"targets": len(self.target_names), "past": len(self.past_names), "future": len(self.future_names)}
+        for i, key in enumerate(self.ids):
+            length = len(self.targets[i])
+            for field, values in fields.items():
+                shape = np.shape(values[i])
+                expected = (length,) if field == "times" else (length, widths[field])
+                if shape != expected:
+                    msg = f"`{field}` of series {key!r} must have shape {expected} (its targets' rows, the named columns), got {shape}"
+                    raise ValueError(msg)
 
     @classmethod
     def from_series(
@@ -146,16 +117,8 @@ class Panel:
                 with NaN, stamps unsorted, repeated or irregular.
         """
         min_length = check_int("min_length", min_length)
-        if isinstance(series, Mapping):
-            ids, values = [str(k) for k in series], list(series.values())
-        elif isinstance(series, (list, tuple)) and series:
-            ids, values = [str(i) for i in range(len(series))], list(series)
-        else:
-            msg = f"`series` must be a non-empty dict keyed by id or list of arrays, got {describe(series)}"
-            raise TypeError(msg)
-        targets = [
-            _rows("series", key, value, None, target_names or ()) for key, value in zip(ids, values, strict=True)
-        ]
+        ids, values = as_list(series)
+        targets = [rows("series", key, value, None, target_names or ()) for key, value in zip(ids, values, strict=True)]
         count = targets[0].shape[1]
         for key, array in zip(ids, targets, strict=True):
             if array.shape[1] != count:
@@ -177,15 +140,15 @@ class Panel:
                 covariates.append(([np.zeros((n, 0)) for n in lengths], ()))
                 continue
             arrays = [
-                _rows(label, key, v, n, given_names or ())
-                for key, v, n in zip(ids, _by_id(label, given, ids), lengths, strict=True)
+                rows(label, key, v, n, given_names or ())
+                for key, v, n in zip(ids, by_id(label, given, ids), lengths, strict=True)
             ]
             width = arrays[0].shape[1]
-            covariates.append((arrays, _names(f"{label}_names", given_names, width, prefix)))
+            covariates.append((arrays, column_names(f"{label}_names", given_names, width, prefix)))
         stamps: list[np.ndarray] | None = None
         if times is not None:
             stamps = []
-            for key, value, n in zip(ids, _by_id("times", times, ids), lengths, strict=True):
+            for key, value, n in zip(ids, by_id("times", times, ids), lengths, strict=True):
                 array = as_stamps(f"times of series {key!r}", value)
                 if array.size != n:
                     msg = f"`times` of series {key!r} must have {n} stamps like its target, got {array.size}"
@@ -278,14 +241,42 @@ class Panel:
             future_names=self.future_names + names,
         )
 
+    def head(self, length: int) -> Panel:
+        """The first ``length`` points of every series (all of a shorter one), with their covariates and stamps.
+
+        Example:
+            >>> import numpy as np, seqforecast as sf
+            >>> [len(t) for t in sf.Panel.from_series([np.arange(5.0), np.arange(3.0)]).head(4).targets]
+            [4, 3]
+        """
+        length = check_int("length", length)
+        return dataclasses.replace(
+            self,
+            targets=tuple(a[:length] for a in self.targets),
+            past=tuple(a[:length] for a in self.past),
+            future=tuple(a[:length] for a in self.future),
+            times=None if self.times is None else tuple(a[:length] for a in self.times),
+        )
+
     def to_frame(self, *, id: str = "unique_id", time: str = "ds") -> Any:
         """The panel as a long pandas data frame (``frames`` extra): ``id``, ``time``, targets, past, future columns.
 
         :func:`~seqforecast.from_frame` with the same column names gives it back.
         """
-        from seqforecast.frames import panel_frame
-
-        return panel_frame(self, id=id, time=time)
+        pd = pandas()
+        parts = []
+        for i, key in enumerate(self.ids):
+            columns: dict[str, Any] = {id: [key] * len(self.targets[i])}
+            if self.times is not None:
+                columns[time] = self.times[i]
+            for names, array in (
+                (self.target_names, self.targets[i]),
+                (self.past_names, self.past[i]),
+                (self.future_names, self.future[i]),
+            ):
+                columns.update({n: array[:, j] for j, n in enumerate(names)})
+            parts.append(pd.DataFrame(columns))
+        return pd.concat(parts, ignore_index=True)
 
     def future_times(self, horizon: int) -> np.ndarray | None:
         """The stamps of the ``horizon`` steps after each series' end: ``(series, horizon)``, or None without stamps."""
@@ -306,24 +297,31 @@ def _future_of(panel: Panel, future: object, horizon: int) -> list[np.ndarray]:
             raise ValueError(msg)
         return [np.zeros((horizon, 0)) for _ in panel.ids]
     if isinstance(future, Panel):
-        names = list(panel.future_names) + [n for n in panel.past_names if n in future.future_names + future.past_names]
+        held = future.target_names + future.past_names + future.future_names
+        scenario = [n for n in panel.past_names if n in held]
+        missing = [n for n in panel.future_names if n not in held]
+        missing += [n for n in panel.past_names if n not in held] if scenario else []
+        if missing:
+            msg = (
+                f"`future` must have the columns {missing}: every future covariate "
+                f"{list(panel.future_names)}, and every past covariate or none; it has {list(held)}"
+            )
+            raise ValueError(msg)
+        expected = panel.future_times(horizon)
         arrays = []
-        for key in panel.ids:
+        for i, key in enumerate(panel.ids):
             other = future.index(key)
-            columns = dict(zip(future.target_names, future.targets[other].T, strict=True))
-            columns |= dict(zip(future.past_names, future.past[other].T, strict=True))
-            columns |= dict(zip(future.future_names, future.future[other].T, strict=True))
-            missing = [n for n in panel.future_names if n not in columns]
-            if missing:
-                msg = f"`future` must have the future covariate columns {missing} for series {key!r}"
-                raise ValueError(msg)
-            arrays.append(np.stack([columns[n] for n in names], axis=1))
+            values = np.concatenate([future.targets[other], future.past[other], future.future[other]], axis=1)
+            array = values[:, [held.index(n) for n in (*panel.future_names, *scenario)]]
+            if expected is not None and future.times is not None:
+                array = array[rows_at(f"`future` of series {key!r}", future.times[other], expected[i])]
+            arrays.append(array)
         given: object = dict(zip(panel.ids, arrays, strict=True))
     else:
         given = future
     result = []
-    for key, value in zip(panel.ids, _by_id("future", given, panel.ids), strict=True):
-        array = _rows("future", key, value, None, ())
+    for key, value in zip(panel.ids, by_id("future", given, panel.ids), strict=True):
+        array = rows("future", key, value, None, ())
         if array.shape[0] < horizon or array.shape[1] not in (num_future, num_future + num_past):
             msg = (
                 f"`future` of series {key!r} must have at least horizon={horizon} rows and {num_future} column(s) "
@@ -350,7 +348,11 @@ def forecast_panel(model: Forecaster, panel: Panel, horizon: int, *, future: obj
             the future covariate columns, or a dict by id / list of arrays
             ``(horizon, num_future)``. With past covariates and ``horizon >
             1``, their values over the horizon too (columns after the future
-            ones), as a scenario.
+            ones), as a scenario. Row ``h`` holds the values at forecast
+            step ``h`` (``horizon`` rows, not shifted; a panel with stamps
+            is read at the stamps of the forecast steps), unlike
+            :func:`~seqforecast.forecast`'s ``future``: the ``horizon - 1``
+            model inputs fed back, already shifted.
 
     Returns:
         A :class:`~seqforecast.Forecast` with ``mean`` of shape ``(series,

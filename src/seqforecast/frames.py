@@ -1,36 +1,24 @@
-"""Long data frames in and out: ``from_frame`` builds a :class:`~seqforecast.Panel`; results go back with ``to_frame``.
+"""Long data frames in: ``from_frame`` builds a :class:`~seqforecast.Panel` (``to_frame`` on a panel or forecast goes back).
 
 The long format is the one statsforecast and NeuralForecast users know: one
 row per series and time stamp, an id column, a time column and value
-columns. pandas is imported only here and only when one of these functions
-runs (install the ``frames`` extra: ``pip install seqforecast[frames]``).
+columns. pandas is imported only when a frame is read or written (install
+the ``frames`` extra: ``pip install seqforecast[frames]``).
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from seqforecast._checks import describe
+from seqforecast._pandas import pandas
 from seqforecast.covariates import Panel
 from seqforecast.stamps import as_stamps, fill_gaps, infer_step
 
-if TYPE_CHECKING:
-    from seqforecast.results import Forecast
-
-__all__ = ["forecast_frame", "from_frame", "panel_frame"]
-
-
-def _pandas() -> Any:
-    try:
-        pd = importlib.import_module("pandas")
-    except ImportError:  # pragma: no cover - the extra is installed in the tests
-        msg = "data frames need pandas: pip install 'seqforecast[frames]'"
-        raise ImportError(msg) from None
-    return pd
+__all__ = ["from_frame"]
 
 
 def _columns(argument: str, given: str | Sequence[str] | None) -> list[str]:
@@ -42,6 +30,28 @@ def _columns(argument: str, given: str | Sequence[str] | None) -> list[str]:
         return list(given)
     msg = f"`{argument}` must be a column name or a list of column names, got {describe(given)}"
     raise TypeError(msg)
+
+
+def _groups(df: Any, id: str | None) -> list[tuple[str, Any]]:
+    """The rows of each series, by id (as a string), in the order the ids first appear.
+
+    Raises:
+        ValueError: A row without an id, or two ids that read the same as strings (``1`` and ``"1"``).
+    """
+    if id is None:
+        return [("0", df)]
+    missing = df[id].isna().to_numpy()
+    if missing.any():
+        msg = f"column {id!r} (`id`) must name the series of every row, got a missing id at row {df.index[int(np.argmax(missing))]!r}"
+        raise ValueError(msg)
+    groups = [(key, rows) for key, rows in df.groupby(id, sort=False, dropna=False)]
+    names: dict[str, object] = {}
+    for key, _ in groups:
+        if str(key) in names:
+            msg = f"column {id!r} (`id`) must hold ids that differ as strings, got {names[str(key)]!r} and {key!r}"
+            raise ValueError(msg)
+        names[str(key)] = key
+    return [(str(key), rows) for key, rows in groups]
 
 
 def from_frame(
@@ -76,8 +86,9 @@ def from_frame(
         The panel: ids, stamps, targets and covariates.
 
     Raises:
-        ValueError: A named column missing from the frame; in a series (named
-            by its id): stamps unsorted, repeated or irregular, fewer than
+        TypeError: ``id`` is not one column name.
+        ValueError: A named column missing from the frame, a row without an
+            id, ids that read the same as strings; in a series (named by its id): stamps unsorted, repeated or irregular, fewer than
             ``min_length`` rows, or NaN in a value column (named).
 
     Example:
@@ -89,13 +100,17 @@ def from_frame(
         >>> panel.ids, panel.input_size, [len(t) for t in panel.targets]
         (('a', 'b'), 2, [3, 2])
     """
-    pd = _pandas()
+    pd = pandas()
     if not isinstance(df, pd.DataFrame):
         msg = f"`df` must be a pandas DataFrame, got {describe(df)}"
         raise TypeError(msg)
     if fill not in (None, "ffill", "interpolate"):
         msg = f"`fill` must be None, 'ffill' or 'interpolate', got {fill!r}"
         raise ValueError(msg)
+    given: object = id
+    if given is not None and not isinstance(given, str):
+        msg = f"`id` must be the name of one column (or None for a single series), got {describe(given)}"
+        raise TypeError(msg)
     named = {
         "id": _columns("id", id),
         "time": _columns("time", time),
@@ -109,10 +124,8 @@ def from_frame(
                 msg = f"`{argument}` names column {column!r}, which the frame lacks (columns: {list(df.columns)})"
                 raise ValueError(msg)
     values = named["target"] + named["past"] + named["future"]
-    groups = [("0", df)] if id is None else list(df.groupby(id, sort=False))
     series, pasts, futures, stamps = {}, {}, {}, {}
-    for key, rows in groups:
-        name = str(key[0] if isinstance(key, tuple) else key)
+    for name, rows in _groups(df, id):
         data = rows[values].to_numpy(dtype=np.float64, na_value=np.nan) if values else np.zeros((len(rows), 0))
         for j, column in enumerate(values):
             bad = ~np.isfinite(data[:, j])
@@ -145,48 +158,3 @@ def from_frame(
         future_names=named["future"] or None,
         min_length=min_length,
     )
-
-
-def panel_frame(panel: Panel, *, id: str = "unique_id", time: str = "ds") -> Any:
-    """A panel as a long data frame: ``id``, ``time`` (with stamps), targets, past and future covariates.
-
-    ``from_frame`` on the result, with the same column names, gives the panel back.
-    """
-    pd = _pandas()
-    parts = []
-    for i, key in enumerate(panel.ids):
-        columns: dict[str, Any] = {id: [key] * len(panel.targets[i])}
-        if panel.times is not None:
-            columns[time] = panel.times[i]
-        for names, array in (
-            (panel.target_names, panel.targets[i]),
-            (panel.past_names, panel.past[i]),
-            (panel.future_names, panel.future[i]),
-        ):
-            columns.update({n: array[:, j] for j, n in enumerate(names)})
-        parts.append(pd.DataFrame(columns))
-    return pd.concat(parts, ignore_index=True)
-
-
-def forecast_frame(result: Forecast, name: str = "forecast") -> Any:
-    """A :class:`~seqforecast.Forecast` as a long data frame (see :meth:`Forecast.to_frame <seqforecast.Forecast.to_frame>`)."""
-    pd = _pandas()
-    mean = np.asarray(result.mean)
-    panel = mean.ndim == 3
-    means = mean if panel else mean[None]  # (S, H, F)
-    count, horizon, features = means.shape
-    ids = list(result.ids) if result.ids is not None else [str(i) for i in range(count)]
-    if result.times is not None:
-        times = np.asarray(result.times)
-        stamps = times if times.ndim == 2 else np.broadcast_to(times, (count, horizon))
-    else:
-        stamps = np.broadcast_to(np.arange(horizon), (count, horizon))
-    labels = [name] if features == 1 else [f"{name}-{n}" for n in result.names or [str(j) for j in range(features)]]
-    columns: dict[str, Any] = {"unique_id": np.repeat(ids, horizon), "ds": stamps.reshape(-1)}
-    for j, label in enumerate(labels):
-        columns[label] = means[..., j].reshape(-1)
-        for level in sorted(result.intervals):
-            lower, upper = (np.asarray(b) if panel else np.asarray(b)[None] for b in result.intervals[level])
-            columns[f"{label}-lo-{level:g}"] = lower[..., j].reshape(-1)
-            columns[f"{label}-hi-{level:g}"] = upper[..., j].reshape(-1)
-    return pd.DataFrame(columns)

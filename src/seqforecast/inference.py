@@ -105,9 +105,7 @@ def _as_batch(name: str, model: Forecaster, sequence: object) -> tuple[Tensor, b
     return tensor, unbatched
 
 
-def _check_feeds_back(model: Forecaster) -> None:
-    """A closed loop feeds each forecast back as the first inputs: the sizes must allow it."""
-    check_feeds_back(model)
+_check_feeds_back = check_feeds_back  # the name sampling.py imports
 
 
 def _unbatch(model: Forecaster, tensor: Tensor, unbatched: bool) -> Tensor:
@@ -212,6 +210,12 @@ def forecast(
             ``(horizon - 1, covariates)`` (the same for every series) or
             ``(batch, horizon - 1, covariates)`` (``(horizon - 1, batch,
             covariates)`` for a time-first model). None otherwise.
+            These are model inputs, already shifted: row ``h`` is fed back
+            with forecast ``h`` and informs forecast ``h + 1``, so there is
+            no row for the first step (its covariates end ``history``).
+            :func:`~seqforecast.forecast_panel`'s ``future`` differs: the
+            covariates of each of the ``horizon`` forecast steps, which it
+            shifts itself.
         quantiles: For a model with a likelihood or quantile head: return
             these quantiles instead (increasing levels in ``(0, 1)``), from
             :func:`~seqforecast.forecast_quantiles` with its defaults.
@@ -234,12 +238,9 @@ def forecast(
     if quantiles is not None:
         from seqforecast.sampling import forecast_quantiles  # sampling builds on this module
 
-        if future is not None:
-            msg = "`quantiles` and `future` cannot be combined yet: sample paths do not take covariates"
-            raise ValueError(msg)
-        return forecast_quantiles(model, history, horizon, quantiles, state=state)
+        return forecast_quantiles(model, history, horizon, quantiles, state=state, future=future)
     horizon = check_int("horizon", horizon)
-    _check_feeds_back(model)
+    check_feeds_back(model)
     time_dim = 1 if model.batch_first else 0
     with _inference(model):
         x, unbatched = _as_batch("history", model, history)

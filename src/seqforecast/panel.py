@@ -14,13 +14,14 @@ from __future__ import annotations
 import copy
 import dataclasses
 import itertools
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 import torch
 from torch import Tensor
 
-from seqforecast._checks import check_bool, check_int, describe, resolve_device
+from seqforecast._checks import check_bool, check_int, resolve_device
+from seqforecast._panel_rows import as_list
 from seqforecast.data import Window, _check_dtype, _shard_bounds
 from seqforecast.series import series_tensor
 
@@ -47,32 +48,27 @@ class Segment:
     offset: int
 
 
-def _as_list(series: object) -> tuple[list[str], list[object]]:
-    """Ids and arrays of a list, tuple or dict of series."""
-    if isinstance(series, Mapping):
-        return [str(key) for key in series], list(series.values())
-    if isinstance(series, (list, tuple)) and series:
-        return [str(i) for i in range(len(series))], list(series)
-    msg = f"`series` must be a non-empty list or dict of arrays (time,) or (time, features), got {describe(series)}"
-    raise TypeError(msg)
-
-
 def _pack(steps: Sequence[int], batch_size: int) -> tuple[list[list[tuple[int, int, int]]], int]:
     """Segments ``(series, first, steps)`` of each lane, every lane with the same number of steps.
 
-    Whole series go to the least loaded lane, longest first; up to
-    ``total % batch_size`` of the oldest steps of the longest series are
-    left out so that the steps divide evenly; then the tails of lanes above
-    the share move to lanes below it.
+    Whole series go to the least loaded lane, longest first; the
+    ``total % batch_size`` oldest steps are left out so that the steps
+    divide evenly (taken from the longest series, and from the next longest
+    when it has fewer: never more than a series has); then the tails of
+    lanes above the share move to lanes below it.
     """
     total = sum(steps)
     share = total // batch_size
     drop = total - share * batch_size
-    longest = max(range(len(steps)), key=lambda i: (steps[i], -i))
     firsts = [0] * len(steps)
-    firsts[longest] = drop
     counts = list(steps)
-    counts[longest] -= drop
+    for index in sorted(range(len(steps)), key=lambda i: (-steps[i], i)):  # longest first
+        if drop == 0:
+            break
+        take = min(drop, counts[index])
+        firsts[index] += take
+        counts[index] -= take
+        drop -= take
     order = sorted(range(len(steps)), key=lambda i: (-counts[i], i))
     lanes: list[list[tuple[int, int, int]]] = [[] for _ in range(batch_size)]
     loads = [0] * batch_size
@@ -117,7 +113,8 @@ class PanelStream:
     ``segments``). Within an epoch every point of every series but its
     first is a target exactly once, except that when the total number of
     steps does not divide by ``batch_size`` the oldest ``total %
-    batch_size`` steps of the longest series are left out. A window is
+    batch_size`` steps are left out: those of the longest series (then of
+    the next longest, when it has fewer steps than that). A window is
     never longer than ``seq_length``; it ends where a segment of any lane
     ends, so no window mixes two series. ``reset`` is a bool tensor of shape
     ``(batch,)``, True in the lanes whose segment starts with the window.
@@ -187,7 +184,7 @@ class PanelStream:
         self.batch_first = check_bool("batch_first", batch_first)
         self.dtype = _check_dtype(dtype)
         self.device = resolve_device(device)
-        self.ids, parts = _as_list(series)
+        self.ids, parts = as_list(series)
         tensors: list[Tensor] = []
         for key, part in zip(self.ids, parts, strict=True):
             name = f"series[{key!r}]"

@@ -185,7 +185,8 @@ def plot_forecast(
         forecast: The forecast of the next ``horizon`` values, ``(horizon,)``;
             or a :class:`~seqforecast.Forecast` (its ``mean``, and its
             intervals unless ``intervals`` is given; the first feature of
-            several).
+            several; its ``times``, when it has them, as ``forecast_x``, and
+            the stamps before them as ``x`` unless ``x`` is given).
         truth: The actual values after the history, ``(horizon,)`` or
             shorter, for comparison.
         x: Positions of ``history`` on the horizontal axis, ``(time,)``: the
@@ -214,6 +215,11 @@ def plot_forecast(
         ([120.0, 121.0, 122.0, 123.0, 124.0], 'load')
     """
     if isinstance(forecast, Forecast):
+        stamps = None if forecast.times is None else np.asarray(forecast.times)
+        if forecast_x is None and stamps is not None and stamps.ndim == 1:
+            forecast_x = stamps
+            if x is None and len(stamps) >= 2:  # the history's stamps, at the forecast's spacing
+                x = stamps[0] - (stamps[1] - stamps[0]) * np.arange(len(_values("history", history)), 0, -1)
         if intervals is None:
             intervals = {lvl: (low[..., 0], high[..., 0]) for lvl, (low, high) in forecast.intervals.items()}
         forecast = np.asarray(forecast.mean)[..., 0]
@@ -267,6 +273,7 @@ def plot_backtest(
     metric: str = "mse",
     title: str = "Backtest: error per horizon step",
     ylabel: str | None = None,
+    over: str = "step",
 ) -> Figure:
     """The error at each step ahead of a backtest, beside the naive forecast's.
 
@@ -277,10 +284,15 @@ def plot_backtest(
         metric: ``"mse"`` or ``"mae"``.
         title: Title of the plot.
         ylabel: Label of the vertical axis (default: the metric's name).
+        over: ``"step"``: the error at each step ahead; ``"cutoff"`` (a
+            :class:`~seqforecast.Backtest` only): the error of each cutoff's
+            forecast, averaged over its steps, at the stamp of the last point
+            it saw (``cutoff_times``), or at its index without stamps.
 
     Returns:
-        A figure with two lines over the steps ``1 .. horizon``: the model's
-        error and the naive forecast's (the last value before the cutoff).
+        A figure with two lines over the steps ``1 .. horizon`` (or the
+        cutoffs): the model's error and the naive forecast's (the last value
+        before the cutoff).
 
     Example:
         >>> import torch, seqforecast as sf
@@ -294,6 +306,14 @@ def plot_backtest(
         msg = f"`metric` must be 'mse' or 'mae', got {metric!r}"
         raise ValueError(msg)
     given: object = backtest_or_metrics
+    if over not in ("step", "cutoff"):
+        msg = f"`over` must be 'step' or 'cutoff', got {over!r}"
+        raise ValueError(msg)
+    if over == "cutoff":
+        if not isinstance(given, Backtest):
+            msg = f"`backtest_or_metrics` must be a Backtest for over='cutoff', got {describe(given)}"
+            raise TypeError(msg)
+        return _plot_cutoffs(given, metric, title, ylabel)
     if isinstance(given, Backtest):
         metrics: Mapping[str, Any] = given.metrics()
     elif isinstance(given, Mapping):
@@ -316,3 +336,20 @@ def plot_backtest(
     axes.plot(steps, naive, "s--", color="grey", label="naive (last value)")
     axes.set_xticks(steps if len(steps) <= 24 else steps[:: -(-len(steps) // 12)])
     return _finish(figure, axes, xlabel="steps ahead", ylabel=ylabel or metric.upper(), title=title)
+
+
+def _plot_cutoffs(result: Backtest, metric: str, title: str, ylabel: str | None) -> Figure:
+    """The error of each cutoff's forecast (averaged over steps, features and series) at its stamp or index."""
+    error = (result.forecasts - result.targets).double()
+    naive = (result.last.unsqueeze(-2) - result.targets).double()
+    error, naive = (error.square(), naive.square()) if metric == "mse" else (error.abs(), naive.abs())
+    dims = [d for d in range(error.dim()) if d != error.dim() - 3]  # all but the cutoffs
+    model, cutoff_naive = error.mean(dims).numpy(), naive.mean(dims).numpy()
+    stamped = result.cutoff_times is not None
+    positions = np.asarray(result.cutoff_times) if stamped else result.cutoffs.numpy() - 1
+    figure = _figure()
+    axes = figure.add_subplot()
+    axes.plot(positions, model, "o-", markersize=3, color="tab:blue", label="model")
+    axes.plot(positions, cutoff_naive, "s--", markersize=3, color="grey", label="naive (last value)")
+    xlabel = "last point seen (cutoff)" if stamped else "index of the last point seen (cutoff)"
+    return _finish(figure, axes, xlabel=xlabel, ylabel=ylabel or metric.upper(), title=title)

@@ -13,6 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from seqforecast._pandas import pandas
+
 __all__ = ["Forecast", "check_levels"]
 
 
@@ -113,6 +115,19 @@ class Forecast:
             >>> Forecast(np.zeros((2, 1)), times=days).to_frame().columns.tolist()
             ['unique_id', 'ds', 'forecast']
         """
-        from seqforecast.frames import forecast_frame
-
-        return forecast_frame(self, name)
+        pd = pandas()
+        panel = np.ndim(self.mean) == 3
+        means = np.asarray(self.mean) if panel else np.asarray(self.mean)[None]  # (S, H, F)
+        count, horizon, features = means.shape
+        ids = list(self.ids) if self.ids is not None else [str(i) for i in range(count)]
+        steps = np.arange(horizon) if self.times is None else np.asarray(self.times)
+        stamps = steps if steps.ndim == 2 else np.broadcast_to(steps, (count, horizon))
+        labels = [name] if features == 1 else [f"{name}-{n}" for n in self.names or [str(j) for j in range(features)]]
+        columns: dict[str, Any] = {"unique_id": np.repeat(ids, horizon), "ds": stamps.reshape(-1)}
+        for j, label in enumerate(labels):
+            columns[label] = means[..., j].reshape(-1)
+            for level in self.levels:
+                lower, upper = (np.asarray(b) if panel else np.asarray(b)[None] for b in self.intervals[level])
+                columns[f"{label}-lo-{level:g}"] = lower[..., j].reshape(-1)
+                columns[f"{label}-hi-{level:g}"] = upper[..., j].reshape(-1)
+        return pd.DataFrame(columns)

@@ -18,6 +18,7 @@ import torch
 from torch import Tensor
 
 from seqforecast._checks import check_int, check_quantiles, describe
+from seqforecast._future import future_inputs
 from seqforecast.base import BaseForecaster, Forecaster, State, point_head_message, state_like, state_tensors
 from seqforecast.distributions import Distribution, draw
 from seqforecast.heads import OutputHead
@@ -91,10 +92,18 @@ def _run_paths(
     num_samples: int,
     state: State,
     seed: int | None,
+    future: object = None,
 ) -> tuple[Tensor, Distribution]:
-    """Paths in the model's layout with ``num_samples * batch`` lanes, and the first step's distribution."""
+    """Paths in the model's layout with ``num_samples * batch`` lanes, and the first step's distribution.
+
+    A model with covariates feeds each path's draw back beside the covariates
+    of that step (``future``, checked as :func:`~seqforecast.forecast` checks it).
+    """
     time_dim = 1 if model.batch_first else 0
     lane_dim = 1 - time_dim
+    covariates = future_inputs(model, future, horizon, x.shape[lane_dim], x)  # (B, H - 1, C) or None
+    if covariates is not None:  # lane s * batch + b reads the covariates of series b
+        covariates = covariates.repeat(*[num_samples if d == lane_dim else 1 for d in range(3)])
     generator = _generator(seed, x.device)
     raw, state = model.head_parameters(x, state)
     raw = raw.narrow(time_dim, raw.shape[time_dim] - 1, 1)  # the parameters of the first future value
@@ -103,8 +112,9 @@ def _run_paths(
     state = _repeat_state(model, state, num_samples)
     step = draw(head.distribution(raw), generator)
     outputs = [step]
-    for _ in range(horizon - 1):
-        raw, state = model.head_parameters(step, state)
+    for h in range(horizon - 1):
+        fed = step if covariates is None else torch.cat((step, covariates.narrow(time_dim, h, 1)), dim=-1)
+        raw, state = model.head_parameters(fed, state)
         step = draw(head.distribution(raw), generator)
         outputs.append(step)
     return torch.cat(outputs, dim=time_dim), first
@@ -129,16 +139,19 @@ def sample_paths(
     *,
     state: State = None,
     seed: int | None = None,
+    future: object = None,
 ) -> Tensor:
     """Draw ``num_samples`` future paths of ``horizon`` steps after ``history``.
 
     The model is primed on ``history`` once; then every path draws its next
-    value from its own one-step distribution, feeds the draw back and carries
-    its own state. All paths run as lanes of one batch.
+    value from its own one-step distribution, feeds the draw back (with the
+    covariates of that step, for a model with covariates) and carries its
+    own state. All paths run as lanes of one batch.
 
     Args:
         model: A forecaster with a likelihood or quantile head and
-            ``output_size == input_size``.
+            ``output_size <= input_size`` (the inputs beyond the outputs are
+            covariates).
         history: Observed values: ``(batch, time, features)``
             (``(time, batch, features)`` for a time-first model),
             ``(time, features)`` for one series, or ``(time,)`` for one
@@ -148,6 +161,13 @@ def sample_paths(
         state: State before ``history`` (e.g. from :func:`~seqforecast.prime`).
         seed: Seed of the draws (the same seed gives the same paths); ``None``
             draws fresh randomness. torch's global generator is not used.
+        future: For a model with covariates, their values in the ``horizon
+            - 1`` inputs fed back after ``history``, as
+            :func:`~seqforecast.forecast` takes them: ``(horizon - 1,
+            covariates)`` (the same for every series) or ``(batch, horizon -
+            1, covariates)`` (``(horizon - 1, batch, covariates)`` for a
+            time-first model); every path of a series reads the same ones.
+            None otherwise.
 
     Returns:
         The paths, ``(num_samples, horizon, features)`` for unbatched
@@ -158,7 +178,9 @@ def sample_paths(
     Raises:
         TypeError: ``model`` is not a seqforecast forecaster.
         ValueError: ``model`` has a point head, cannot feed its forecasts
-            back, or ``horizon``/``num_samples`` is not positive.
+            back, ``horizon``/``num_samples`` is not positive, or ``future``
+            is missing, of the wrong shape or not finite for a model with
+            covariates (or given for one without).
 
     Example:
         >>> import torch, seqforecast as sf
@@ -168,6 +190,9 @@ def sample_paths(
         torch.Size([100, 6, 1])
         >>> torch.equal(paths, sf.sample_paths(model, torch.zeros(20), 6, 100, seed=0))
         True
+        >>> with_price = sf.RecurrentForecaster(input_size=2, output_size=1, hidden_size=8, likelihood="gaussian")
+        >>> sf.sample_paths(with_price, torch.zeros(20, 2), 3, 50, seed=0, future=[[1.0], [2.0]]).shape
+        torch.Size([50, 3, 1])
     """
     horizon = check_int("horizon", horizon)
     num_samples = check_int("num_samples", num_samples)
@@ -175,7 +200,7 @@ def sample_paths(
     _check_feeds_back(model)
     with _inference(model):
         x, unbatched = _as_batch("history", model, history)
-        paths, _ = _run_paths(model, head, x, horizon, num_samples=num_samples, state=state, seed=seed)
+        paths, _ = _run_paths(model, head, x, horizon, num_samples=num_samples, state=state, seed=seed, future=future)
     return _split_samples(model, paths, num_samples, unbatched)
 
 
@@ -188,6 +213,7 @@ def forecast_quantiles(
     state: State = None,
     num_samples: int = 1000,
     seed: int | None = 0,
+    future: object = None,
 ) -> Tensor:
     """Quantiles of the next ``horizon`` values after ``history``.
 
@@ -197,7 +223,7 @@ def forecast_quantiles(
 
     Args:
         model: A forecaster with a likelihood or quantile head and
-            ``output_size == input_size``.
+            ``output_size <= input_size``.
         history: Observed values, as for :func:`sample_paths`.
         horizon: Number of future steps, >= 1.
         quantiles: Increasing levels in ``(0, 1)``.
@@ -205,6 +231,8 @@ def forecast_quantiles(
         num_samples: Paths drawn for the steps after the first.
         seed: Seed of those draws (default 0: the same call gives the same
             quantiles); ``None`` draws fresh randomness.
+        future: For a model with covariates, their values over the steps
+            fed back, as for :func:`sample_paths`.
 
     For a negative binomial head every quantile is a count (the smallest
     count whose CDF reaches the level, at every step); a quantile head
@@ -240,7 +268,14 @@ def forecast_quantiles(
     with _inference(model):
         x, unbatched = _as_batch("history", model, history)
         paths, first = _run_paths(
-            model, head, x, horizon, num_samples=num_samples if horizon > 1 else 1, state=state, seed=seed
+            model,
+            head,
+            x,
+            horizon,
+            num_samples=num_samples if horizon > 1 else 1,
+            state=state,
+            seed=seed,
+            future=future,
         )
         probabilities = torch.tensor(levels, dtype=torch.float64, device=x.device)
         exact = torch.stack([first.icdf(p).to(x.dtype) for p in probabilities])  # (Q, *first step)

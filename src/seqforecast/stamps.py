@@ -16,7 +16,7 @@ import numpy as np
 
 from seqforecast._checks import check_int, describe
 
-__all__ = ["CALENDAR_FEATURES", "as_stamps", "calendar_features", "fill_gaps", "future_stamps", "infer_step"]
+__all__ = ["CALENDAR_FEATURES", "as_stamps", "calendar_features", "fill_gaps", "future_stamps", "infer_step", "rows_at"]
 
 CALENDAR_FEATURES = ("hour", "dayofweek", "dayofmonth", "dayofyear", "month")
 _PERIODS = {"hour": 24, "dayofweek": 7, "dayofmonth": 31, "dayofyear": 366, "month": 12}
@@ -136,6 +136,31 @@ def future_stamps(stamps: object, horizon: int, step: np.timedelta64 | None = No
         return result
     later: np.ndarray = array[-1] + ahead * step
     return later
+
+
+def rows_at(name: str, stamps: np.ndarray, wanted: np.ndarray) -> slice:
+    """The rows of ``stamps`` (increasing) whose stamps are ``wanted`` (consecutive ones), as a slice.
+
+    ``name`` says whose stamps they are, in the message of the error.
+
+    Raises:
+        ValueError: ``stamps`` lacks one of them; the message names the
+            first stamp expected and the stamps given.
+
+    Example:
+        >>> days = np.arange("2024-01-01", "2024-01-06", dtype="datetime64[D]")
+        >>> rows_at("`future`", days, days[2:4])
+        slice(2, 4, None)
+    """
+    start = np.flatnonzero(stamps == wanted[0])
+    rows = slice(int(start[0]), int(start[0]) + wanted.size) if start.size else slice(0, 0)
+    if not np.array_equal(stamps[rows], wanted):
+        msg = (
+            f"{name} must have rows at the {wanted.size} step(s) after the history, from {wanted[0]} to "
+            f"{wanted[-1]}; got {stamps.size} row(s) from {stamps[0]} to {stamps[-1]}"
+        )
+        raise ValueError(msg)
+    return rows
 
 
 def fill_gaps(
