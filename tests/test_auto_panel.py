@@ -162,3 +162,26 @@ def test_every_series_counts_alike_and_its_intervals_are_on_its_own_scale() -> N
     lower, upper = result.interval(80)
     width = (upper - lower)[:, 0, 0]
     assert 30 < width[0] / width[1] < 300  # series "a" is 100 times larger
+
+
+def test_short_series_keep_a_validation_tail_and_fit() -> None:
+    rng = np.random.default_rng(1)
+    series = {f"s{k}": np.cumsum(rng.normal(size=9)) for k in range(4)}  # 5 % of 9 points rounds to no tail
+    est = sf.AutoForecaster(seed=0, models=("linear",), val_fraction=0.05).fit(sf.Panel.from_series(series))
+    assert est.forecast(2).mean.shape == (4, 2, 1)
+
+
+def test_interval_errors_come_in_time_order_across_series(fitted: sf.AutoForecaster) -> None:
+    from seqforecast._auto_panel import PanelRecipe
+
+    recipe = fitted._panel
+    assert isinstance(recipe, PanelRecipe)
+    panel, firsts, spread = recipe.history, [LENGTH - 6, LENGTH - 4, LENGTH - 5, LENGTH - 3], np.ones((4, 1))
+    alone = [
+        recipe.backtest_errors(panel, [f if j == i else LENGTH for j, f in enumerate(firsts)], 1, spread)
+        for i in range(4)
+    ]
+    # at each position after its first cutoff, the series in turn: 0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 0, 2, 0
+    order = sorted((p, i) for i, errs in enumerate(alone) for p in range(len(errs)))
+    expected = np.stack([alone[i][p] for p, i in order])
+    np.testing.assert_array_equal(recipe.backtest_errors(panel, firsts, 1, spread), expected)

@@ -180,3 +180,15 @@ def test_results_and_panels_write_frames_without_the_frame_reader() -> None:
         "assert 'seqforecast.frames' not in sys.modules\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_a_frame_of_future_covariates_needs_no_target_argument() -> None:
+    future_df = pd.DataFrame(
+        {"id": ["a", "a"], "ds": pd.to_datetime(["2024-01-03", "2024-01-04"]), "price": [1.0, 2.0]}
+    )
+    panel = sf.from_frame(future_df, id="id", time="ds", future=["price"])
+    assert panel.ids == ("a",)
+    assert panel.future_names == ("price",)
+    assert panel.targets[0].shape == (2, 0)
+    with pytest.raises(ValueError, match="`target` names column 'sales'"):
+        sf.from_frame(future_df, id="id", time="ds", target="sales", future=["price"])

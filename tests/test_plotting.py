@@ -137,3 +137,9 @@ def test_trace_shapes_matches_the_forward_pass(model: sf.BaseForecaster, batch: 
     assert all(s.meaning for s in stages)
     assert all(torch.equal(a, b) for a, b in zip(before, model.parameters(), strict=True))
     assert not any(m._forward_hooks for m in model.modules())
+
+
+def test_a_one_step_forecast_with_a_stamp_and_no_history_positions_plots_by_step() -> None:
+    result = sf.Forecast(np.ones((1, 1)), times=np.array(["2024-01-05"], dtype="datetime64[D]"))
+    forecast_line = sf.plotting.plot_forecast(np.zeros(4), result).axes[0].lines[1]
+    assert np.asarray(forecast_line.get_xdata())[-1] == 4

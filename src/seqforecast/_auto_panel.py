@@ -204,10 +204,14 @@ class PanelRecipe:
         return result
 
     def backtest_errors(self, panel: Panel, firsts: list[int], horizon: int, spread: np.ndarray) -> np.ndarray:
-        """Errors ``(cutoffs, horizon, T)`` from every cutoff ``c >= firsts[i]`` of every series, over its ``spread``."""
+        """Errors ``(cutoffs, horizon, T)`` from every cutoff ``c >= firsts[i]`` of every series, over its ``spread``.
+
+        The rows are in time order (by cutoff after ``firsts[i]``, the series in turn at each), so the
+        first half of them comes before the second, as :meth:`IntervalCalibration.choose` assumes.
+        """
         offset = int(self.difference)
         space = self.scaling.apply(_transformed(panel, self.difference))
-        errors = []
+        errors, positions = [], []
         for i in range(len(panel)):
             y = panel.targets[i]
             if firsts[i] > len(y) - horizon:
@@ -219,7 +223,8 @@ class PanelRecipe:
             levels = _levels(self.difference, y[cutoffs - 1], w_hat)
             targets = np.stack([y[c : c + horizon] for c in cutoffs])
             errors.append((targets - levels) / spread[i])
-        return np.concatenate(errors)
+            positions.append(cutoffs - firsts[i])
+        return np.concatenate(errors)[np.argsort(np.concatenate(positions), kind="stable")]
 
     def forecast(self, horizon: int, levels: tuple[float, ...], future: object) -> Forecast:
         panel = self.history
@@ -316,7 +321,8 @@ def fit_panel(
         if len(targets) < _MIN_LENGTH:
             msg = f"`y` series {key!r} must have at least {_MIN_LENGTH} time steps to fit, got {len(targets)}"
             raise ValueError(msg)
-    splits = [max(_MIN_LENGTH // 2, round(len(t) * (1 - val_fraction))) for t in panel.targets]
+    # every series keeps at least one point in its validation tail
+    splits = [min(len(t) - 1, max(_MIN_LENGTH // 2, round(len(t) * (1 - val_fraction)))) for t in panel.targets]
     head = _head(panel, splits)
     # each series' errors over its mean absolute one-step change before the tail, so every series counts alike
     spread = np.stack([np.abs(np.diff(t[:s], axis=0)).mean(axis=0) for t, s in zip(panel.targets, splits, strict=True)])

@@ -75,7 +75,9 @@ def from_frame(
         id: The column of series ids (None: the whole frame is one series, id ``"0"``).
         time: The column of time stamps (datetime values), or None.
         target: The column(s) to forecast; None for a frame of covariates
-            only (such as the future covariates over a horizon).
+            only (such as the future covariates over a horizon). A frame
+            with no ``y`` column that names covariates is read that way
+            when ``target`` is left at its default.
         past: Columns of past covariates (observed up to each step).
         future: Columns of known-future covariates.
         fill: None (irregular stamps are an error), ``"ffill"`` or
@@ -111,6 +113,8 @@ def from_frame(
     if given is not None and not isinstance(given, str):
         msg = f"`id` must be the name of one column (or None for a single series), got {describe(given)}"
         raise TypeError(msg)
+    if target == "y" and "y" not in df.columns and (past is not None or future is not None):
+        target = None  # a frame of covariates only, such as their values over the horizon
     named = {
         "id": _columns("id", id),
         "time": _columns("time", time),

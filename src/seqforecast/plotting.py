@@ -216,7 +216,8 @@ def plot_forecast(
     """
     if isinstance(forecast, Forecast):
         stamps = None if forecast.times is None else np.asarray(forecast.times)
-        if forecast_x is None and stamps is not None and stamps.ndim == 1:
+        # one stamp and no history positions: no spacing to place the history by, so plot by step
+        if forecast_x is None and stamps is not None and stamps.ndim == 1 and (len(stamps) >= 2 or x is not None):
             forecast_x = stamps
             if x is None and len(stamps) >= 2:  # the history's stamps, at the forecast's spacing
                 x = stamps[0] - (stamps[1] - stamps[0]) * np.arange(len(_values("history", history)), 0, -1)
