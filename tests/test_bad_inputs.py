@@ -21,7 +21,8 @@ from safetensors.torch import save as safetensors_bytes
 from torch import Tensor
 
 import seqforecast as sf
-from seqforecast.checkpoint import CheckpointError, read_file, write_file
+from seqforecast._checkpoint_file import read_file, write_file
+from seqforecast.checkpoint import CheckpointError
 from seqforecast.plotting import plot_history
 
 

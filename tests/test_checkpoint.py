@@ -19,7 +19,7 @@ from safetensors.torch import save as safetensors_bytes
 from torch import Tensor
 
 import seqforecast as sf
-from seqforecast.checkpoint import write_file
+from seqforecast._checkpoint_file import write_file
 from tests import resume_run
 from tests.strategies import batches, forecasters, make_input
 

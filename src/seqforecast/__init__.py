@@ -22,8 +22,9 @@ from seqforecast._version import __version__
 
 if TYPE_CHECKING:  # what loads on first use; __getattr__ reads this block (as lazy_loader reads a stub)
     from seqforecast import metrics, plotting, runtime
+    from seqforecast._refit import Refit
     from seqforecast.auto import AutoForecaster
-    from seqforecast.backtesting import Backtest, Refit, backtest
+    from seqforecast.backtesting import Backtest, backtest
     from seqforecast.base import BaseForecaster, Forecaster, State, detach_state
     from seqforecast.checkpoint import Checkpoint, CheckpointError, load, save
     from seqforecast.conformal import AdaptiveConformal, ConformalCalibration, conformal_forecast

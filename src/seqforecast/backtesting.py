@@ -6,11 +6,14 @@ history at every cutoff: one run over the series keeps the state at each
 cutoff, and the closed loops of all cutoffs then run together, as the lanes
 of one batch. Forecast ``i`` equals ``forecast(model, series[:cutoffs[i]],
 horizon)`` (to float tolerance), with the full history's state.
+
+With a :class:`Refit` (defined in ``seqforecast._refit`` and exported here
+too), a copy of the model trains on before every ``every``-th cutoff, and
+each group of cutoffs is forecast in one pass with the copy as trained so far.
 """
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, cast
@@ -21,13 +24,11 @@ from torch import Tensor, nn
 from seqforecast._backtest_stamps import backtest_frame, series_stamps, target_stamps
 from seqforecast._checks import check_float, check_int, describe
 from seqforecast._future import check_feeds_back
+from seqforecast._refit import Refit, refit_groups
 from seqforecast.base import Forecaster, State, state_like, state_tensors
-from seqforecast.data import ArrayStream, Stream
 from seqforecast.inference import _as_batch, _inference
 from seqforecast.models import RecurrentForecaster
-from seqforecast.panel import PanelStream
 from seqforecast.results import check_levels
-from seqforecast.training import Trainer, TrainerConfig
 
 if TYPE_CHECKING:
     import numpy as np
@@ -230,15 +231,12 @@ def backtest(
     if refit is None:
         forecasts = _forecasts(model, x, cutoffs, state, horizon=horizon, chunk_size=chunk_size)  # (K, B, H, F)
     else:  # a copy of the model trains on: the caller's model is left as it is
-        trained, parts = copy.deepcopy(model), []
-        for group in range(0, len(cutoffs), refit.every):
-            refit.train(trained, x.narrow(time_dim, 0, cutoffs[group]))
-            parts.append(
-                _forecasts(
-                    trained, x, cutoffs[group : group + refit.every], state, horizon=horizon, chunk_size=chunk_size
-                )
-            )
-        forecasts = torch.cat(parts)
+        forecasts = torch.cat(
+            [
+                _forecasts(trained, x, group, state, horizon=horizon, chunk_size=chunk_size)
+                for trained, group in refit_groups(refit, model, x, cutoffs)
+            ]
+        )
     values = (x if model.batch_first else x.transpose(0, 1))[..., : model.output_size]  # (B, T, targets)
     index = torch.tensor(cutoffs, device=x.device)
     steps = index[:, None] + torch.arange(horizon, device=x.device)  # (K, H)
@@ -273,75 +271,6 @@ def _forecasts(
             ],
             dim=0,
         )  # (K, B, H, F)
-
-
-@dataclasses.dataclass(frozen=True)
-class Refit:
-    """How a refitting backtest trains on: every ``every`` cutoffs, ``steps`` more windows.
-
-    At the first cutoff of each group of ``every``, a copy of the model
-    continues training from its current weights on the data before that
-    cutoff (a :class:`~seqforecast.Trainer` with ``config`` over an
-    :class:`~seqforecast.ArrayStream` of ``seq_length``-step windows in
-    ``batch_size`` lanes), then forecasts from the cutoffs of the group.
-    Each refit costs ``steps`` training steps and one more pass over the
-    series (the states must be rebuilt with the new weights). A model with
-    covariates trains on a :class:`~seqforecast.PanelStream` whose targets
-    are the first ``output_size`` features (one lane a series, up to
-    ``batch_size`` lanes).
-
-    Args:
-        every: Cutoffs between refits, >= 1.
-        steps: Training windows at each refit, >= 1.
-        seq_length: Time steps per training window.
-        batch_size: Lanes the data before the cutoff is cut into.
-        config: The trainer's settings (default: ``TrainerConfig(device="cpu")``).
-
-    Example:
-        >>> import torch, seqforecast as sf
-        >>> model = sf.FeedForwardForecaster(window=4, seed=0)
-        >>> series = torch.sin(torch.arange(120.0) / 6)
-        >>> refit = sf.Refit(every=5, steps=10, seq_length=8, config=sf.TrainerConfig(device="cpu", seed=0))
-        >>> sf.backtest(model, series, 6, start=100, refit=refit).forecasts.shape
-        torch.Size([15, 6, 1])
-    """
-
-    every: int
-    steps: int = 50
-    seq_length: int = 16
-    batch_size: int = 1
-    config: TrainerConfig = dataclasses.field(default_factory=lambda: TrainerConfig(device="cpu"))
-
-    def __post_init__(self) -> None:
-        for name in ("every", "steps", "seq_length", "batch_size"):
-            check_int(name, getattr(self, name))
-        given: object = self.config
-        if not isinstance(given, TrainerConfig):
-            msg = f"`config` must be a TrainerConfig, got {describe(given)}"
-            raise TypeError(msg)
-
-    def train(self, model: Forecaster, history: Tensor) -> None:
-        """Continue training ``model`` on ``history`` (model layout), ``steps`` windows."""
-        lanes = history if model.batch_first else history.transpose(0, 1)  # (B, T, F)
-        stream: Stream
-        if model.input_size > model.output_size:  # covariates: inputs only, the targets are the first features
-            stream = PanelStream(
-                list(lanes),
-                self.seq_length,
-                batch_size=self.batch_size,
-                num_targets=model.output_size,
-                batch_first=model.batch_first,
-                device=history.device,
-            )
-        else:
-            stream = ArrayStream(
-                list(lanes),
-                self.seq_length,
-                batch_size=self.batch_size,
-                batch_first=model.batch_first,
-                device=history.device,
-            )
-        Trainer(model, self.config).fit(stream, steps=self.steps)
 
 
 def _check_past(model: Forecaster, past: int, horizon: int) -> None:

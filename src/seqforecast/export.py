@@ -54,10 +54,11 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
+from seqforecast._checkpoint_file import _write_atomic
 from seqforecast._checks import check_path, describe
 from seqforecast._version import __version__
 from seqforecast.base import BaseForecaster, State, state_tensors
-from seqforecast.checkpoint import Checkpoint, _write_atomic
+from seqforecast.checkpoint import Checkpoint
 from seqforecast.models import ConvForecaster, FeedForwardForecaster, RecurrentForecaster
 from seqforecast.runtime import FORMAT_VERSION
 from seqforecast.transforms import Scaler
