@@ -1,4 +1,4 @@
-"""What a fitted :class:`~seqforecast.AutoForecaster` says about its choice: :meth:`~seqforecast.AutoForecaster.summary`."""
+"""What a fitted :class:`~seqforecast.AutoForecaster` says about its choice (its ``summary()``)."""
 
 from __future__ import annotations
 

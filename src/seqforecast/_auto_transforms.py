@@ -23,7 +23,18 @@ __all__ = ["Transform", "as_levels", "detect_season"]
 
 @dataclass(frozen=True)
 class Transform:
-    """Levels -> model space: optional first difference after an optional seasonal one."""
+    """Levels -> model space: optional first difference after an optional seasonal one.
+
+    Example:
+        >>> import numpy as np
+        >>> y = np.arange(10.0)[:, None] ** 2  # (time, features)
+        >>> transform = Transform(difference=True, season=3)
+        >>> w = transform.apply(y)  # w[i] belongs to y[i + transform.offset]
+        >>> w.shape, transform.name
+        ((6, 1), 'first differences of seasonal differences (period 3)')
+        >>> bool(np.allclose(transform.integrate(y[None, :4], w[None])[0], y[4:]))  # forecasts of w -> levels
+        True
+    """
 
     difference: bool
     season: int  # 0: none
