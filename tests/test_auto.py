@@ -113,6 +113,29 @@ def test_save_and_load_give_identical_predictions(gru: sf.AutoForecaster, wave: 
         sf.AutoForecaster.load(plain)
 
 
+SAVED_KEYS = {
+    "format", "seed", "season", "val_fraction", "steps", "models", "difference", "transform_season", "choice",
+    "scores", "naive_mse", "seasonal_naive_mse", "features", "tail", "state", "next", "intervals", "panel",
+}  # fmt: skip
+
+
+def test_files_keep_their_keys_and_files_from_before_intervals_and_panels_still_load(
+    gru: sf.AutoForecaster, wave: np.ndarray, tmp_path: Path
+) -> None:
+    gru.predict(wave[:120])
+    gru.save(tmp_path / "auto.safetensors")
+    checkpoint = sf.load(tmp_path / "auto.safetensors")
+    info = checkpoint.metadata["auto"]
+    assert set(info) == SAVED_KEYS  # what earlier versions wrote and read: renaming one breaks their files
+    older = {key: value for key, value in info.items() if key not in ("intervals", "panel")}
+    sf.save(tmp_path / "older.safetensors", checkpoint.model, scaler=checkpoint.scaler, metadata={"auto": older})
+    loaded = sf.AutoForecaster.load(tmp_path / "older.safetensors")
+    np.testing.assert_array_equal(loaded.forecast(5).mean, gru.forecast(5).mean)
+    assert loaded.interval_method is None
+    with pytest.raises(ValueError, match="saved by an older version"):
+        loaded.forecast(5, level=80)
+
+
 def test_warns_naming_the_numbers_when_nothing_beats_naive() -> None:
     walk = np.cumsum(np.random.default_rng(3).normal(size=200))
     with pytest.warns(UserWarning, match=r"no model beat the naive forecast.*MSE 0\.9\d+ vs naive 0\.9\d+"):

@@ -463,10 +463,10 @@ def test_a_scaled_model_without_memory_takes_a_new_batch_size_at_any_step(tmp_pa
 @pytest.mark.parametrize("season", [0, 3])
 @pytest.mark.parametrize("difference", [False, True])
 def test_the_runtimes_transforms_are_the_auto_forecasters(tmp_path: Path, difference: bool, season: int) -> None:
-    """Updates and forecasts of a graph under each transform equal auto._Transform's apply, anchors and integrate."""
-    from seqforecast.auto import _Transform
+    """Updates and forecasts of a graph under each transform equal the AutoForecaster's apply, anchors and integrate."""
+    from seqforecast._auto_transforms import Transform
 
-    transform = _Transform(difference, season)
+    transform = Transform(difference, season)
     model = sf.FeedForwardForecaster(hidden_sizes=(4,), window=2, seed=0)
     sf.export_onnx(model, tmp_path / "plain.onnx")
     path = rewritten(
