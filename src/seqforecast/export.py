@@ -55,6 +55,7 @@ import torch
 from torch import Tensor, nn
 
 from seqforecast._checks import check_path, describe
+from seqforecast._export_heads import PARAMS, head_metadata, head_outputs
 from seqforecast._version import __version__
 from seqforecast.base import BaseForecaster, State, state_tensors
 from seqforecast.checkpoint import Checkpoint, _write_atomic
@@ -142,6 +143,14 @@ class _Graph(nn.Module):
         self.context = 0 if self.recurrent else cast("int", model.context_length)
 
     def forward(self, x: Tensor, *state: Tensor) -> tuple[Tensor, ...]:
+        outputs = self._raw(x, *state)
+        if self.model.output_head is None:
+            return outputs
+        point, params = head_outputs(self.model.output_head, outputs[0])
+        return (point, *outputs[1:], params)
+
+    def _raw(self, x: Tensor, *state: Tensor) -> tuple[Tensor, ...]:
+        """The last layer's raw outputs and the new state tensors."""
         model = self.model
         if self.recurrent:
             y, new_state = model._forward(x, state[0] if len(state) == 1 else tuple(state))
@@ -186,12 +195,14 @@ def _io(model: BaseForecaster) -> dict[str, Any]:
         names = ["context"] if context else []
         batch_axis = 0 if model.batch_first else 1
     state = [{"input": n, "output": f"{n}_next", "shape": shape, "batch_axis": batch_axis} for n in names]
+    head = [] if model.output_head is None else [{"name": PARAMS, "shape": [*layout, model.raw_output_size]}]
     return {
         "dtype": "float32",
         "inputs": [{"name": "x", "shape": [*layout, model.input_size]}]
         + [{"name": s["input"], "shape": shape} for s in state],
         "outputs": [{"name": "y", "shape": [*layout, model.output_size]}]
-        + [{"name": s["output"], "shape": shape} for s in state],
+        + [{"name": s["output"], "shape": shape} for s in state]
+        + head,
         "state": state,
     }
 
@@ -212,10 +223,13 @@ def _metadata(source: _Source, spec: dict[str, Any]) -> dict[str, Any]:
             "output_size": model.output_size,
             "batch_first": model.batch_first,
             "context_length": model.context_length,
+            "targets": model.output_size,
+            "covariates": model.input_size - model.output_size,
         },
         "io": spec,
         "transform": {"difference": source.difference, "season": source.season, "scale": scale},
         "start": source.start,
+        "head": head_metadata(model.output_head),
     }
 
 
@@ -232,6 +246,8 @@ def _onnx_bytes(graph: _Graph, spec: dict[str, Any], opset: int) -> bytes:
     }
     for s in spec["state"]:
         dynamic[s["input"]] = dynamic[s["output"]] = {s["batch_axis"]: "batch"}
+    if model.output_head is not None:
+        dynamic[PARAMS] = dynamic["y"]
     buffer = io.BytesIO()
     # torch >= 2.5 has two exporters, chosen by `dynamo` (True by default from torch 2.9); older ones only this one.
     legacy: dict[str, Any] = {"dynamo": False} if "dynamo" in inspect.signature(torch.onnx.export).parameters else {}

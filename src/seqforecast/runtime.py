@@ -17,8 +17,10 @@ from typing import Any
 
 import numpy as np
 
-from seqforecast._onnx_metadata import StateArrays, check_state, parse_version, read_layout, real_array
+from seqforecast._onnx_future import future_covariates
+from seqforecast._onnx_metadata import Head, StateArrays, check_state, parse_version, read_layout, real_array
 from seqforecast._onnx_metadata import describe as _describe
+from seqforecast._onnx_quantiles import OneStepQuantiles
 
 __all__ = ["FORMAT_VERSION", "OnnxModelError", "OnnxStreamingForecaster"]
 
@@ -32,7 +34,7 @@ class OnnxModelError(ValueError):
     """A file is not an ONNX model written by :func:`seqforecast.export_onnx` (or is of a newer format)."""
 
 
-class OnnxStreamingForecaster:
+class OnnxStreamingForecaster(OneStepQuantiles):
     """Feed one observation at a time to an exported forecaster; get the forecast of the next.
 
     The ONNX counterpart of :class:`~seqforecast.StreamingForecaster`, with
@@ -140,6 +142,7 @@ class OnnxStreamingForecaster:
         self._mean: np.ndarray = layout.mean
         self._std: np.ndarray = layout.std
         self._plain = not layout.scaled and self._offset == 0  # no transform at all: the fast path
+        self._head: Head | None = layout.head
 
     @staticmethod
     def _read_metadata(path: object, props: dict[str, str]) -> dict[str, Any]:
@@ -155,6 +158,7 @@ class OnnxStreamingForecaster:
             metadata: dict[str, Any] = {"format_version": version}
             for key in _KEYS:
                 metadata[key] = json.loads(props[_PREFIX + key])
+            metadata["head"] = json.loads(props.get(_PREFIX + "head", "null"))  # files before heads have none
             metadata["library_version"] = json.loads(props.get(_PREFIX + "library_version", '"unknown"'))
         except (KeyError, TypeError, ValueError) as error:
             msg = f"{path} is not a valid seqforecast ONNX model: its metadata is incomplete ({error!s})"
@@ -198,6 +202,7 @@ class OnnxStreamingForecaster:
         start = self._layout.start
         self.steps = 0
         self._next: np.ndarray | None = None  # the model's last output (model space, float32), (batch, F)
+        self._params: np.ndarray | None = None  # the head's parameters at the last update, (batch, width * F)
         self._tail = np.zeros((0, 1, self.input_size))  # the last offset + 1 levels, (L, batch, F)
         self._seen = 0  # levels seen since the state started (the look-back fills first)
         self._unbatched = True
@@ -247,11 +252,17 @@ class OnnxStreamingForecaster:
         values = [[self._ort.OrtValue.ortvalue_from_numpy(b) for b in group] for group in self._buffers]
         x_value = self._ort.OrtValue.ortvalue_from_numpy(self._x)
         y_value = self._ort.OrtValue.ortvalue_from_numpy(self._y)
+        width = self._head.width * self.output_size if self._head else 0
+        self._p = np.zeros((batch, 1, width) if self.batch_first else (1, batch, width), np.float32)
+        self._p_rows = self._p.reshape(batch, width)
+        p_value = self._ort.OrtValue.ortvalue_from_numpy(self._p)
         self._bindings = []
         for source, target in ((0, 1), (1, 0)):
             binding = self.session.io_binding()
             binding.bind_ortvalue_input("x", x_value)
             binding.bind_ortvalue_output("y", y_value)
+            if self._head:
+                binding.bind_ortvalue_output(self._head.output, p_value)
             for spec, given, made in zip(self._state_spec, values[source], values[target], strict=True):
                 binding.bind_ortvalue_input(spec["input"], given)
                 binding.bind_ortvalue_output(spec["output"], made)
@@ -267,6 +278,7 @@ class OnnxStreamingForecaster:
         self.session.run_with_iobinding(self._bindings[self._flip])
         self._flip ^= 1
         self._next = self._y_rows
+        self._params = self._p_rows
         return self._y_rows
 
     def update(self, x_t: object) -> np.ndarray:
@@ -339,26 +351,36 @@ class OnnxStreamingForecaster:
         """One run of the graph on ``u`` ``(batch, F)`` with the state in ``feed`` (updated); the output."""
         batch = u.shape[0]
         feed["x"] = u.astype(np.float32).reshape((batch, 1, -1) if self.batch_first else (1, batch, -1))
-        outputs = self.session.run(self._output_names, feed)
+        outputs = self.session.run(self._output_names[: 1 + len(self._state_spec)], feed)
         feed.update(zip(self._input_names[1:], outputs[1:], strict=True))
         result: np.ndarray = outputs[0].reshape(batch, -1)
         return result
 
-    def forecast(self, horizon: int) -> np.ndarray:
+    def forecast(self, horizon: int, *, future: object = None) -> np.ndarray:
         """Forecast ``horizon`` steps after the last observation, feeding forecasts back (closed loop).
 
         The stream itself is left as it was: the next :meth:`update` continues after the last observation.
 
+        A model with covariates (``input_size > output_size``) feeds each
+        forecast back with the covariates of that step, given as ``future``,
+        as :func:`seqforecast.forecast` does.
+
         Args:
             horizon: Steps ahead, >= 1.
+            future: For a model with covariates, their values at the
+                ``horizon - 1`` steps fed back: ``(horizon - 1, covariates)``
+                (the same for every series) or ``(batch, horizon - 1,
+                covariates)`` (batch first, as :meth:`update` takes
+                observations, whatever the model's layout). None otherwise.
 
         Returns:
-            Float64 ``(horizon, features)`` after observations of shape
-            ``(features,)``, ``(batch, horizon, features)`` after batched ones.
+            Float64 ``(horizon, output_size)`` after observations of shape
+            ``(features,)``, ``(batch, horizon, output_size)`` after batched ones.
 
         Raises:
             ValueError: Nothing observed yet (or too little for the
-                transform), or a model whose output is not its input.
+                transform), a model with more outputs than inputs, or
+                ``future`` missing, not needed or of the wrong shape.
         """
         if isinstance(horizon, bool) or not isinstance(horizon, (int, np.integer)):
             msg = f"`horizon` must be an integer >= 1, got {_describe(horizon)}"
@@ -366,8 +388,8 @@ class OnnxStreamingForecaster:
         if horizon < 1:
             msg = f"`horizon` must be an integer >= 1, got {horizon}"
             raise ValueError(msg)
-        if self.output_size != self.input_size:
-            msg = f"this model cannot feed its forecasts back: output_size={self.output_size}, input_size={self.input_size}"
+        if self.output_size > self.input_size:
+            msg = f"this model cannot feed its forecasts back: output_size={self.output_size}, input_size={self.input_size} (more outputs than inputs)"
             raise ValueError(msg)
         if self._next is None:
             more = self._offset + 1 - self._seen
@@ -377,12 +399,15 @@ class OnnxStreamingForecaster:
             )
             raise ValueError(msg)
         batch = self._next.shape[0]
+        covariates = future_covariates(future, int(horizon), batch, self._layout.covariates, self.output_size)
         state = self.state or tuple(np.zeros(self._state_shape(s, batch), np.float32) for s in self._state_spec)
         feed = dict(zip(self._input_names[1:], state, strict=True))
         outputs = [self._next.copy()]
-        for _ in range(int(horizon) - 1):
-            outputs.append(self._step(outputs[-1], feed))
-        w_hat = np.stack(outputs, axis=0) * self._std + self._mean  # (H, batch, F)
+        for h in range(int(horizon) - 1):
+            fed = outputs[-1] if covariates is None else np.concatenate((outputs[-1], covariates[h]), axis=-1)
+            outputs.append(self._step(fed, feed))
+        targets = self.output_size  # a model with covariates has no transform: their mean is 0 and std 1
+        w_hat = np.stack(outputs, axis=0) * self._std[:targets] + self._mean[:targets]  # (H, batch, F)
         if self._offset:
             levels = np.concatenate((self._tail, np.zeros_like(w_hat)))  # each level anchors the next
             known = len(self._tail)
