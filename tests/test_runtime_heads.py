@@ -316,3 +316,75 @@ def test_files_without_head_and_covariate_fields_still_load(tmp_path: Path) -> N
     assert stream.forecast(3, future=np.zeros((2, 2))).shape == (3, 1)
     with pytest.raises(ValueError, match="this model has a point head"):
         stream.quantiles([0.5])
+
+
+def trending(length: int = 300) -> np.ndarray:
+    t = np.arange(length)
+    noise = np.random.default_rng(0).normal(0, 0.5, length)
+    series: np.ndarray = 50 + 0.5 * t + 10 * np.sin(2 * np.pi * t / 12) + noise
+    return series
+
+
+def assert_same_forecast(got: sf.Forecast, want: sf.Forecast) -> None:
+    np.testing.assert_allclose(got.mean, want.mean, rtol=1e-6, atol=1e-5)
+    assert got.levels == want.levels
+    for level in want.levels:
+        for have, expected in zip(got.interval(level), want.interval(level), strict=True):
+            np.testing.assert_allclose(have, expected, rtol=1e-6, atol=1e-5)
+
+
+@pytest.mark.parametrize("source", ["estimator", "checkpoint"])
+def test_an_exported_auto_forecaster_gives_its_intervals(tmp_path: Path, source: str) -> None:
+    y = trending()
+    est = sf.AutoForecaster(seed=0, models=("linear",)).fit(y[:240])
+    if source == "checkpoint":
+        est.save(tmp_path / "auto.safetensors")
+        info = sf.export_onnx(sf.load(tmp_path / "auto.safetensors"), tmp_path / "auto.onnx")
+    else:
+        info = sf.export_onnx(est, tmp_path / "auto.onnx")
+    assert info["intervals"]["method"] == est.interval_method
+    stream = OnnxStreamingForecaster(tmp_path / "auto.onnx")
+    for horizon in (1, 6, 20):  # 20: beyond the calibrated steps, the last step's errors grow like sqrt(h / H)
+        assert_same_forecast(stream.forecast(horizon, level=(80, 95)), est.forecast(horizon, level=(80, 95)))
+    for value in y[240:]:
+        stream.update([value])
+    est.update(y[240:])
+    assert_same_forecast(stream.forecast(12, level=50), est.forecast(12, level=50))
+    assert isinstance(stream.forecast(3), np.ndarray)
+
+
+def test_intervals_need_an_exported_calibration(gaussian_path: Path) -> None:
+    stream = OnnxStreamingForecaster(gaussian_path)
+    stream.update([0.0, 1.0, 2.0])
+    with pytest.raises(ValueError, match="this file holds no interval calibration"):
+        stream.forecast(1, level=80)
+    with pytest.raises(ValueError, match="`level` must hold numbers strictly between 0 and 100"):
+        stream.forecast(1, level=120)
+
+
+CALIBRATION = {"method": "conformal", "first": 10, "shape": [20, 2, 1], "errors": [0.5] * 40}
+
+
+@pytest.mark.parametrize(
+    ("change", "match"),
+    [
+        ({"method": "bootstrap"}, "intervals.method must be 'conformal' or 'gaussian'"),
+        ({"first": 0}, "intervals.first must be an integer >= 1, got 0"),
+        ({"shape": [20, 2, 3]}, r"intervals.shape must be \[count, horizon, 1\]"),
+        ({"shape": [20, 2]}, r"intervals.shape must be \[count, horizon, 1\]"),
+        (
+            {"errors": [0.5] * 39},
+            r"intervals.errors must be a list of 40 numbers \(shape \[20, 2, 1\]\), got shape \(39,\)",
+        ),
+        ({"errors": [float("nan")] * 40}, "intervals.errors` must be finite"),
+        ({"errors": "abc"}, "intervals.errors` must hold real numbers"),
+    ],
+    ids=["method", "first", "features", "rank", "count", "nan", "text"],
+)
+def test_a_tampered_interval_calibration_is_refused(tmp_path: Path, change: dict[str, object], match: str) -> None:
+    est = sf.AutoForecaster(seed=0, models=("linear",)).fit(trending(120))
+    sf.export_onnx(est, tmp_path / "auto.onnx")
+    valid = rewritten(tmp_path / "auto.onnx", tmp_path / "valid.onnx", "intervals", CALIBRATION)
+    assert OnnxStreamingForecaster(valid).forecast(3, level=80).interval(80)[0].shape == (3, 1)
+    with pytest.raises(OnnxModelError, match=match):
+        OnnxStreamingForecaster(rewritten(valid, tmp_path / "bad.onnx", "intervals", {**CALIBRATION, **change}))

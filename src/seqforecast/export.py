@@ -80,6 +80,7 @@ class _Source:
     season: int = 0
     scaler: Scaler | None = None
     start: dict[str, Any] | None = None
+    intervals: dict[str, Any] | None = None  # an AutoForecaster's interval calibration (its to_json())
 
 
 def _state_json(state: State) -> list[dict[str, Any]] | None:
@@ -112,6 +113,7 @@ def _source(model: object) -> _Source:
                 int(info["transform_season"]),
                 model.scaler,
                 _start(info["tail"], state, info["next"]),
+                info.get("intervals"),
             )
         return _Source(model.model, model.differencer is not None, 0, model.scaler)
     from seqforecast.auto import AutoForecaster  # auto imports the training loop: only when needed
@@ -128,6 +130,7 @@ def _source(model: object) -> _Source:
             int(auto._transform.season),
             auto._scaler,
             _start(auto._tail, _state_json(auto._state), next_output),
+            None if auto._intervals is None else auto._intervals.to_json(),
         )
     msg = f"`model` must be a seqforecast forecaster, a Checkpoint or a fitted AutoForecaster, got {describe(model)}"
     raise TypeError(msg)
@@ -230,6 +233,7 @@ def _metadata(source: _Source, spec: dict[str, Any]) -> dict[str, Any]:
         "transform": {"difference": source.difference, "season": source.season, "scale": scale},
         "start": source.start,
         "head": head_metadata(model.output_head),
+        "intervals": source.intervals,
     }
 
 

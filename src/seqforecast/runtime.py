@@ -12,15 +12,18 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 
 from seqforecast._onnx_future import future_covariates
+from seqforecast._onnx_intervals import read_calibration
 from seqforecast._onnx_metadata import Head, StateArrays, check_state, parse_version, read_layout, real_array
 from seqforecast._onnx_metadata import describe as _describe
 from seqforecast._onnx_quantiles import OneStepQuantiles
+from seqforecast.results import Forecast, check_levels
 
 __all__ = ["FORMAT_VERSION", "OnnxModelError", "OnnxStreamingForecaster"]
 
@@ -117,6 +120,7 @@ class OnnxStreamingForecaster(OneStepQuantiles):
         }
         try:
             self._read_fields(read_layout(self.metadata, graph))
+            self._calibration = read_calibration(self.metadata["intervals"], self.input_size)
         except KeyError as error:
             msg = f"{path} is not a valid seqforecast ONNX model: its metadata is incomplete (no {error})"
             raise OnnxModelError(msg) from None
@@ -158,7 +162,8 @@ class OnnxStreamingForecaster(OneStepQuantiles):
             metadata: dict[str, Any] = {"format_version": version}
             for key in _KEYS:
                 metadata[key] = json.loads(props[_PREFIX + key])
-            metadata["head"] = json.loads(props.get(_PREFIX + "head", "null"))  # files before heads have none
+            for key in ("head", "intervals"):  # older files have neither
+                metadata[key] = json.loads(props.get(_PREFIX + key, "null"))
             metadata["library_version"] = json.loads(props.get(_PREFIX + "library_version", '"unknown"'))
         except (KeyError, TypeError, ValueError) as error:
             msg = f"{path} is not a valid seqforecast ONNX model: its metadata is incomplete ({error!s})"
@@ -356,7 +361,11 @@ class OnnxStreamingForecaster(OneStepQuantiles):
         result: np.ndarray = outputs[0].reshape(batch, -1)
         return result
 
-    def forecast(self, horizon: int, *, future: object = None) -> np.ndarray:
+    @overload
+    def forecast(self, horizon: int, *, future: object = None, level: None = None) -> np.ndarray: ...
+    @overload
+    def forecast(self, horizon: int, *, future: object = None, level: float | Sequence[float]) -> Forecast: ...
+    def forecast(self, horizon: int, *, future: object = None, level: object = None) -> np.ndarray | Forecast:
         """Forecast ``horizon`` steps after the last observation, feeding forecasts back (closed loop).
 
         The stream itself is left as it was: the next :meth:`update` continues after the last observation.
@@ -372,15 +381,22 @@ class OnnxStreamingForecaster(OneStepQuantiles):
                 (the same for every series) or ``(batch, horizon - 1,
                 covariates)`` (batch first, as :meth:`update` takes
                 observations, whatever the model's layout). None otherwise.
+            level: Interval levels in percent, for a file exported from a
+                fitted :class:`~seqforecast.AutoForecaster` (or its
+                checkpoint): the intervals its ``forecast(horizon, level=...)``
+                gives, from the calibration stored in the file.
 
         Returns:
             Float64 ``(horizon, output_size)`` after observations of shape
-            ``(features,)``, ``(batch, horizon, output_size)`` after batched ones.
+            ``(features,)``, ``(batch, horizon, output_size)`` after batched
+            ones; with ``level``, a :class:`~seqforecast.Forecast` whose
+            ``mean`` is that array and ``interval(level)`` its bounds.
 
         Raises:
             ValueError: Nothing observed yet (or too little for the
-                transform), a model with more outputs than inputs, or
-                ``future`` missing, not needed or of the wrong shape.
+                transform), a model with more outputs than inputs,
+                ``future`` missing, not needed or of the wrong shape, or
+                ``level`` for a file without an interval calibration.
         """
         if isinstance(horizon, bool) or not isinstance(horizon, (int, np.integer)):
             msg = f"`horizon` must be an integer >= 1, got {_describe(horizon)}"
@@ -390,6 +406,13 @@ class OnnxStreamingForecaster(OneStepQuantiles):
             raise ValueError(msg)
         if self.output_size > self.input_size:
             msg = f"this model cannot feed its forecasts back: output_size={self.output_size}, input_size={self.input_size} (more outputs than inputs)"
+            raise ValueError(msg)
+        wanted = () if level is None else check_levels("level", level)
+        if wanted and self._calibration is None:
+            msg = (
+                "this file holds no interval calibration (only an exported AutoForecaster has one); "
+                "a model with a likelihood or quantile head gives one-step intervals with interval(level)"
+            )
             raise ValueError(msg)
         if self._next is None:
             more = self._offset + 1 - self._seen
@@ -415,4 +438,8 @@ class OnnxStreamingForecaster(OneStepQuantiles):
                 levels[known + h] = w_hat[h] + self._anchor(levels, known + h)
             w_hat = levels[known:]
         result: np.ndarray = w_hat.transpose(1, 0, 2)  # (batch, H, F)
-        return result[0] if self._unbatched else result
+        mean = result[0] if self._unbatched else result
+        if self._calibration is None or level is None:
+            return mean
+        radii = {lvl: self._calibration.radius(lvl, int(horizon)) for lvl in wanted}  # each (H, F)
+        return Forecast(mean, {lvl: (mean - r, mean + r) for lvl, r in radii.items()})
