@@ -16,12 +16,19 @@ feed-forward, causal conv  ``context`` ``(batch, context, F)``     ``context_nex
 output_size)`` (time first for a model with ``batch_first=False``, and the
 ``context`` tensors too); the batch and time axes are dynamic. A forecaster
 with no memory (a feed-forward net with ``window=1``) has no state tensors.
+A forecaster with a likelihood or quantile head has one more output, last:
+``params`` ``(batch, time, width * output_size)``, the parameters of each
+step's one-step distribution (``y`` is its point forecast, as ``forward``
+gives). A model with covariates (``input_size > output_size``) reads them as
+its last inputs, as in torch.
 
 The ONNX model's metadata (``metadata_props``, JSON values) describes all of
 it, so that a deployment needs neither this library nor torch:
 
 * ``seqforecast.format_version``: ``"1"``; readers refuse newer versions;
-* ``seqforecast.model``: class, configuration, sizes, ``batch_first``, ``context_length``;
+* ``seqforecast.model``: class, configuration, sizes, ``batch_first``,
+  ``context_length``, and the number of ``targets`` (``output_size``) and
+  ``covariates`` (``input_size - output_size``);
 * ``seqforecast.io``: the names and shapes of the inputs, outputs and state pairs;
 * ``seqforecast.transform``: ``difference`` (first differences), ``season``
   (seasonal differences, 0: none) and ``scale`` (per-feature ``mean`` and
@@ -30,7 +37,20 @@ it, so that a deployment needs neither this library nor torch:
   ``o * std + mean + anchor`` with the anchor of :class:`~seqforecast.AutoForecaster`;
 * ``seqforecast.start``: null, or where the exported forecaster stands: its
   model ``state``, the last levels (``tail``) the transform needs and the
-  model's ``next`` output, so the deployment continues where it left off.
+  model's ``next`` output, so the deployment continues where it left off;
+* ``seqforecast.head``: null for a point forecaster, else the head's
+  ``kind`` (``"gaussian"``, ``"student_t"``, ``"negative_binomial"`` or
+  ``"quantiles"``), the ``parameters`` in the blocks of ``params`` (``loc``,
+  ``scale``, ``df``; ``mean``, ``dispersion``; one quantile per level), the
+  ``levels`` of a quantile head and the ``output``'s name;
+* ``seqforecast.intervals``: null, or an AutoForecaster's interval
+  calibration (``method``, ``first``, ``shape`` ``[count, horizon,
+  features]`` and the signed forecast ``errors``), from which the runtime
+  gives the intervals ``AutoForecaster.forecast(horizon, level=...)`` gives.
+
+Files written before ``head``, ``intervals``, ``model.targets`` and
+``model.covariates`` existed lack them and read as a point forecaster
+without intervals (the format version is still 1).
 
 :class:`seqforecast.runtime.OnnxStreamingForecaster` reads all of this.
 Export needs torch and ``onnx``; running the graph needs only onnxruntime
@@ -318,7 +338,7 @@ def export_onnx(
     Returns:
         The metadata stored in the file, without the ``seqforecast.``
         prefix: ``format_version``, ``library_version``, ``model``, ``io``,
-        ``transform`` and ``start``.
+        ``transform``, ``start``, ``head`` and ``intervals``.
 
     Raises:
         TypeError: ``model`` is none of the above, or ``opset`` is not an integer.
@@ -334,6 +354,9 @@ def export_onnx(
         [('x', ['batch', 'time', 1]), ('h', [2, 'batch', 8]), ('c', [2, 'batch', 8])]
         >>> [o["name"] for o in info["io"]["outputs"]]
         ['y', 'h_next', 'c_next']
+        >>> info = sf.export_onnx(sf.ConvForecaster(channels=8, likelihood="student_t"), path)
+        >>> [o["name"] for o in info["io"]["outputs"]], info["head"]["parameters"]
+        (['y', 'context_next', 'params'], ['loc', 'scale', 'df'])
     """
     source = _source(model)
     check_path("path", path)

@@ -48,7 +48,12 @@ class OnnxStreamingForecaster(OneStepQuantiles):
     (one for first differences, a season for seasonal ones) and their
     forecast is the naive one (the last value), as ``AutoForecaster.predict``
     gives. A file exported from a fitted ``AutoForecaster`` or its checkpoint
-    starts where it stood: its first update continues after the data it saw.
+    starts where it stood: its first update continues after the data it saw,
+    and :meth:`forecast` gives its intervals (``level=``). For a model with a
+    likelihood or quantile head, :meth:`update` returns the point forecast
+    and :meth:`quantiles` and :meth:`interval` the next value's one-step
+    distribution; a model with covariates takes their future values in
+    :meth:`forecast` (``future=``).
 
     Args:
         path: The ``.onnx`` file written by :func:`seqforecast.export_onnx`.
@@ -330,6 +335,10 @@ class OnnxStreamingForecaster(OneStepQuantiles):
         y = self._run((w - self._mean) / self._std)
         forecast: np.ndarray = y * self._std + self._mean + self._anchor(self._tail, len(self._tail))
         return forecast.reshape(-1) if one else forecast
+
+    # The one-step quantiles of a head (NumPy code in their own module), documented as this class's own.
+    quantiles = OneStepQuantiles.quantiles
+    interval = OneStepQuantiles.interval
 
     def _transformed(self, k: int) -> np.ndarray:
         """The transformed value at ``tail[k]`` (``k < 0``), ``(batch, F)``."""
