@@ -16,7 +16,17 @@ import numpy as np
 
 from seqforecast._numpy_quantiles import HEAD_PARAMETERS, check_probabilities
 
-__all__ = ["Head", "Layout", "check_state", "describe", "parse_version", "read_layout", "real_array"]
+__all__ = [
+    "Head",
+    "Layout",
+    "check_state",
+    "describe",
+    "parse_version",
+    "read_layout",
+    "read_metadata",
+    "real_array",
+    "state_shape",
+]
 
 StateArrays = tuple[np.ndarray, ...]
 
@@ -61,7 +71,42 @@ def parse_version(text: str) -> int:
     return _integer("format_version", json.loads(text), 1)
 
 
-def _state_shape(spec: dict[str, Any], batch: int) -> tuple[int, ...]:
+_PREFIX = "seqforecast."
+_KEYS = ("model", "io", "transform", "start")
+
+
+def read_metadata(path: object, props: dict[str, str], newest: int, error: type[Exception]) -> dict[str, Any]:
+    """The ``seqforecast.*`` entries of ``props`` (an ONNX file's metadata), parsed; ``error`` if unusable.
+
+    ``head`` and ``intervals`` are absent from older files: null. A
+    ``format_version`` above ``newest`` is refused.
+    """
+    version_text = props.get(_PREFIX + "format_version")
+    if version_text is None:
+        msg = (
+            f"{path} is an ONNX model but not one written by seqforecast.export_onnx: "
+            f"its metadata has no '{_PREFIX}format_version'"
+        )
+        raise error(msg)
+    try:
+        version = parse_version(version_text)
+        metadata: dict[str, Any] = {"format_version": version}
+        for key in _KEYS:
+            metadata[key] = json.loads(props[_PREFIX + key])
+        for key in ("head", "intervals"):  # older files have neither
+            metadata[key] = json.loads(props.get(_PREFIX + key, "null"))
+        metadata["library_version"] = json.loads(props.get(_PREFIX + "library_version", '"unknown"'))
+    except (KeyError, TypeError, ValueError) as problem:
+        msg = f"{path} is not a valid seqforecast ONNX model: its metadata is incomplete ({problem!s})"
+        raise error(msg) from None
+    if version > newest:
+        msg = f"{path} has metadata format {version}, newer than this runtime reads ({newest}); upgrade seqforecast"
+        raise error(msg)
+    return metadata
+
+
+def state_shape(spec: dict[str, Any], batch: int) -> tuple[int, ...]:
+    """The shape of the state tensor ``spec`` describes, for ``batch`` series."""
     return tuple(batch if d == "batch" else int(d) for d in spec["shape"])
 
 
@@ -86,7 +131,7 @@ def check_state(specs: tuple[dict[str, Any], ...], state: object) -> StateArrays
     arrays = tuple(real_array("state", s).astype(np.float32) for s in given)
     batch = arrays[0].shape[specs[0]["batch_axis"]] if arrays[0].ndim == len(shapes[0]) else 0
     for array, spec in zip(arrays, specs, strict=True):
-        if batch < 1 or array.shape != _state_shape(spec, batch):
+        if batch < 1 or array.shape != state_shape(spec, batch):
             got = tuple(a.shape for a in arrays)
             msg = f"`state` must have shape {want} ('batch' the same for all), got {got[0] if len(got) == 1 else got}; was it made by another model?"
             raise ValueError(msg)

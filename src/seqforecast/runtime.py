@@ -10,7 +10,6 @@ values in the data's own units, as :class:`~seqforecast.AutoForecaster` does.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -20,7 +19,15 @@ import numpy as np
 
 from seqforecast._onnx_future import future_covariates
 from seqforecast._onnx_intervals import read_calibration
-from seqforecast._onnx_metadata import Head, StateArrays, check_state, parse_version, read_layout, real_array
+from seqforecast._onnx_metadata import (
+    Head,
+    StateArrays,
+    check_state,
+    read_layout,
+    read_metadata,
+    real_array,
+    state_shape,
+)
 from seqforecast._onnx_metadata import describe as _describe
 from seqforecast._onnx_quantiles import OneStepQuantiles
 from seqforecast.results import Forecast, check_levels
@@ -29,8 +36,6 @@ __all__ = ["FORMAT_VERSION", "OnnxModelError", "OnnxStreamingForecaster"]
 
 FORMAT_VERSION = 1
 """The newest metadata format this runtime reads (``seqforecast.format_version``)."""
-_PREFIX = "seqforecast."
-_KEYS = ("model", "io", "transform", "start")
 
 
 class OnnxModelError(ValueError):
@@ -118,7 +123,8 @@ class OnnxStreamingForecaster(OneStepQuantiles):
             first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
             msg = f"{path} is not a readable ONNX model: {first}"
             raise OnnxModelError(msg) from None
-        self.metadata = self._read_metadata(path, self.session.get_modelmeta().custom_metadata_map)
+        props = self.session.get_modelmeta().custom_metadata_map
+        self.metadata = read_metadata(path, props, FORMAT_VERSION, OnnxModelError)
         graph = {
             "inputs": [(i.name, list(i.shape)) for i in self.session.get_inputs()],
             "outputs": [(o.name, list(o.shape)) for o in self.session.get_outputs()],
@@ -152,37 +158,6 @@ class OnnxStreamingForecaster(OneStepQuantiles):
         self._std: np.ndarray = layout.std
         self._plain = not layout.scaled and self._offset == 0  # no transform at all: the fast path
         self._head: Head | None = layout.head
-
-    @staticmethod
-    def _read_metadata(path: object, props: dict[str, str]) -> dict[str, Any]:
-        version_text = props.get(_PREFIX + "format_version")
-        if version_text is None:
-            msg = (
-                f"{path} is an ONNX model but not one written by seqforecast.export_onnx: "
-                f"its metadata has no '{_PREFIX}format_version'"
-            )
-            raise OnnxModelError(msg)
-        try:
-            version = parse_version(version_text)
-            metadata: dict[str, Any] = {"format_version": version}
-            for key in _KEYS:
-                metadata[key] = json.loads(props[_PREFIX + key])
-            for key in ("head", "intervals"):  # older files have neither
-                metadata[key] = json.loads(props.get(_PREFIX + key, "null"))
-            metadata["library_version"] = json.loads(props.get(_PREFIX + "library_version", '"unknown"'))
-        except (KeyError, TypeError, ValueError) as error:
-            msg = f"{path} is not a valid seqforecast ONNX model: its metadata is incomplete ({error!s})"
-            raise OnnxModelError(msg) from None
-        if version > FORMAT_VERSION:
-            msg = (
-                f"{path} has metadata format {version}, newer than this runtime reads ({FORMAT_VERSION}); "
-                "upgrade seqforecast"
-            )
-            raise OnnxModelError(msg)
-        return metadata
-
-    def _state_shape(self, spec: dict[str, Any], batch: int) -> tuple[int, ...]:
-        return tuple(batch if d == "batch" else int(d) for d in spec["shape"])
 
     def _check_state(self, state: object) -> StateArrays:
         """``state`` as float32 arrays of the graph's state shapes (one batch size for all), or raise."""
@@ -255,7 +230,7 @@ class OnnxStreamingForecaster(OneStepQuantiles):
         )
         self._y_rows = self._y.reshape(batch, self.output_size)  # a view: (batch, output_size)
         first = [
-            np.array(current[i], dtype=np.float32) if current else np.zeros(self._state_shape(spec, batch), np.float32)
+            np.array(current[i], dtype=np.float32) if current else np.zeros(state_shape(spec, batch), np.float32)
             for i, spec in enumerate(self._state_spec)
         ]
         self._buffers = (first, [np.zeros_like(b) for b in first])
@@ -432,7 +407,7 @@ class OnnxStreamingForecaster(OneStepQuantiles):
             raise ValueError(msg)
         batch = self._next.shape[0]
         covariates = future_covariates(future, int(horizon), batch, self._layout.covariates, self.output_size)
-        state = self.state or tuple(np.zeros(self._state_shape(s, batch), np.float32) for s in self._state_spec)
+        state = self.state or tuple(np.zeros(state_shape(s, batch), np.float32) for s in self._state_spec)
         feed = dict(zip(self._input_names[1:], state, strict=True))
         outputs = [self._next.copy()]
         for h in range(int(horizon) - 1):
