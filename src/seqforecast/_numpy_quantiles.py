@@ -18,6 +18,7 @@ quantiles); :func:`head_quantiles` turns them into quantiles the way
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from collections.abc import Sequence
@@ -47,6 +48,14 @@ def ndtri(p: np.ndarray) -> np.ndarray:
         1.959963985
     """
     return np.asarray(_inv_cdf(np.asarray(p, dtype=np.float64)), dtype=np.float64)
+
+
+@functools.lru_cache(maxsize=64)
+def _normal_quantiles(levels: tuple[float, ...]) -> np.ndarray:
+    """``ndtri(levels)`` as ``(Q, 1, 1)``, computed once per set of levels (read-only)."""
+    z = ndtri(np.asarray(levels, dtype=np.float64)).reshape(-1, 1, 1)
+    z.flags.writeable = False
+    return z
 
 
 def _lgamma(x: np.ndarray) -> np.ndarray:
@@ -241,15 +250,15 @@ def head_quantiles(
         >>> head_quantiles("gaussian", None, params, (0.5, 0.975)).round(4).tolist()
         [[[1.0]], [[4.9199]]]
     """
+    if kind == "gaussian":  # the common case, kept short: it runs after every update of a stream
+        result: np.ndarray = params[:, 0].astype(np.float64) + params[:, 1] * _normal_quantiles(levels)
+        return result
     p = np.asarray(levels, dtype=np.float64).reshape(-1, 1, 1)
     blocks = [params[:, i].astype(np.float64) for i in range(params.shape[1])]  # each (batch, F)
     if kind == "quantiles":
         learned = tuple(head_levels or ())
         _check_learned(learned, levels)
         return _piecewise_linear(learned, params.transpose(0, 2, 1), p)
-    if kind == "gaussian":
-        result: np.ndarray = blocks[0] + blocks[1] * ndtri(p)
-        return result
     if kind == "student_t":
         return _student_t(np.broadcast_to(p, (len(levels), *blocks[0].shape)), blocks[0], blocks[1], blocks[2])
     return _negative_binomial(np.broadcast_to(p, (len(levels), *blocks[0].shape)), params[:, 0], params[:, 1])

@@ -68,7 +68,10 @@ class OneStepQuantiles:
             >>> bool(np.allclose(stream.quantiles([0.5])[0], point))  # the median of a Gaussian is its mean
             True
         """
-        probabilities = check_probabilities("levels", levels)
+        return self._one_step(check_probabilities("levels", levels))
+
+    def _one_step(self, probabilities: tuple[float, ...]) -> np.ndarray:
+        """:meth:`quantiles` at checked ``probabilities``."""
         if self._head is None:
             msg = "this model has a point head: export a model built with likelihood=... or quantiles=... for quantiles"
             raise ValueError(msg)
@@ -99,5 +102,5 @@ class OneStepQuantiles:
         if not 0.0 < float(level) < 100.0:
             msg = f"`level` must be strictly between 0 and 100 (percent), got {level!r}"
             raise ValueError(msg)
-        lower, upper = self.quantiles([(100.0 - float(level)) / 200.0, (100.0 + float(level)) / 200.0])
+        lower, upper = self._one_step(((100.0 - float(level)) / 200.0, (100.0 + float(level)) / 200.0))
         return lower, upper
