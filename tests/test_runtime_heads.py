@@ -388,3 +388,22 @@ def test_a_tampered_interval_calibration_is_refused(tmp_path: Path, change: dict
     assert OnnxStreamingForecaster(valid).forecast(3, level=80).interval(80)[0].shape == (3, 1)
     with pytest.raises(OnnxModelError, match=match):
         OnnxStreamingForecaster(rewritten(valid, tmp_path / "bad.onnx", "intervals", {**CALIBRATION, **change}))
+
+
+def test_quantiles_after_first_differences_are_anchored_on_the_last_value(tmp_path: Path) -> None:
+    y = trending(80)[:, None]
+    differencer = sf.Differencer().fit(y)
+    scaler = sf.Scaler().fit(differencer.transform(y))
+    model = sf.RecurrentForecaster(hidden_size=6, num_layers=1, likelihood="student_t", seed=0).eval()
+    sf.save(tmp_path / "m.safetensors", model, scaler=scaler, differencer=differencer)
+    sf.export_onnx(sf.load(tmp_path / "m.safetensors"), tmp_path / "m.onnx")
+    stream = OnnxStreamingForecaster(tmp_path / "m.onnx")
+    stream.update(y[0])
+    with pytest.raises(ValueError, match=r"no one-step distribution yet: update\(\) this stream with 1 more"):
+        stream.quantiles([0.5])  # the first value only fills the difference's look-back
+    for value in y[1:]:
+        stream.update(value)
+    u = torch.as_tensor(np.asarray(scaler.transform(differencer.transform(y))), dtype=torch.float32)[None]
+    levels = (0.05, 0.5, 0.95)
+    want = y[-1] + torch_quantiles(model, u, levels)[:, 0, -1] * scaler.std + scaler.mean  # (Q, F)
+    close(stream.quantiles(levels), want)
