@@ -178,6 +178,27 @@ class Layout:
         """Levels the transform looks back on."""
         return self.season + int(self.difference)
 
+    def transformed(self, tail: np.ndarray) -> np.ndarray:
+        """The transformed value of the last level in ``tail`` ``(L, batch, F)``, ``(batch, F)``."""
+        season = self.season
+        z: np.ndarray = tail[-1] - tail[-1 - season] if season else tail[-1]
+        if not self.difference:
+            return z
+        before: np.ndarray = tail[-2] - tail[-2 - season] if season else tail[-2]
+        result: np.ndarray = z - before
+        return result
+
+    def anchor(self, levels: np.ndarray, s: int) -> np.ndarray:
+        """The part of the level at index ``s`` known from ``levels[:s]``: level = transformed + anchor."""
+        anchor = np.zeros(levels.shape[1:])
+        if self.difference:
+            anchor += levels[s - 1]
+        if self.season:
+            anchor += levels[s - self.season]
+        if self.difference and self.season:
+            anchor -= levels[s - 1 - self.season]
+        return anchor
+
     @property
     def input_names(self) -> list[str]:
         return ["x", *(str(s["input"]) for s in self.state)]

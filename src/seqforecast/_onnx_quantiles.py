@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from seqforecast._numpy_quantiles import check_probabilities, head_quantiles
-from seqforecast._onnx_metadata import Head, describe
+from seqforecast._onnx_metadata import Head, Layout, describe
 
 __all__ = ["OneStepQuantiles"]
 
@@ -23,6 +23,7 @@ class OneStepQuantiles:
     """What the streaming runtime needs for one-step quantiles (its state lives in the subclass)."""
 
     output_size: int
+    _layout: Layout
     _head: Head | None
     _params: np.ndarray | None  # (batch, width * output_size), model space
     _offset: int
@@ -32,9 +33,6 @@ class OneStepQuantiles:
     _mean: np.ndarray
     _tail: np.ndarray
     _unbatched: bool
-
-    def _anchor(self, levels: np.ndarray, s: int) -> np.ndarray:
-        raise NotImplementedError
 
     def quantiles(self, levels: object) -> np.ndarray:
         """The quantiles at ``levels`` of the next value's one-step distribution, in the data's units.
@@ -81,7 +79,7 @@ class OneStepQuantiles:
         params = self._params.reshape(self._params.shape[0], self._head.width, self.output_size)
         q = head_quantiles(self._head.kind, self._head.levels, params, probabilities)  # (Q, batch, F)
         if not self._plain:
-            q = q * self._std + self._mean + self._anchor(self._tail, len(self._tail))
+            q = q * self._std + self._mean + self._layout.anchor(self._tail, len(self._tail))
         return q[:, 0] if self._unbatched else q
 
     def interval(self, level: float) -> tuple[np.ndarray, np.ndarray]:

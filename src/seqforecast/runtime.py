@@ -151,8 +151,6 @@ class OnnxStreamingForecaster(OneStepQuantiles):
         self._state_spec: tuple[dict[str, Any], ...] = layout.state
         self._output_names: list[str] = layout.output_names
         self._input_names: list[str] = layout.input_names
-        self._difference: bool = layout.difference
-        self._season: int = layout.season
         self._offset: int = layout.offset
         self._mean: np.ndarray = layout.mean
         self._std: np.ndarray = layout.std
@@ -306,35 +304,14 @@ class OnnxStreamingForecaster(OneStepQuantiles):
         self._seen += 1
         if self._seen <= self._offset:  # the transform has not enough history yet: the naive forecast
             return levels.reshape(-1) if one else levels
-        w = self._transformed(-1)
+        w = self._layout.transformed(self._tail)
         y = self._run((w - self._mean) / self._std)
-        forecast: np.ndarray = y * self._std + self._mean + self._anchor(self._tail, len(self._tail))
+        forecast: np.ndarray = y * self._std + self._mean + self._layout.anchor(self._tail, len(self._tail))
         return forecast.reshape(-1) if one else forecast
 
     # The one-step quantiles of a head (NumPy code in their own module), documented as this class's own.
     quantiles = OneStepQuantiles.quantiles
     interval = OneStepQuantiles.interval
-
-    def _transformed(self, k: int) -> np.ndarray:
-        """The transformed value at ``tail[k]`` (``k < 0``), ``(batch, F)``."""
-        tail, season = self._tail, self._season
-        z: np.ndarray = tail[k] - tail[k - season] if season else tail[k]
-        if not self._difference:
-            return z
-        before: np.ndarray = tail[k - 1] - tail[k - 1 - season] if season else tail[k - 1]
-        result: np.ndarray = z - before
-        return result
-
-    def _anchor(self, levels: np.ndarray, s: int) -> np.ndarray:
-        """The part of the level at index ``s`` known from ``levels[:s]``: level = transformed + anchor."""
-        anchor = np.zeros(levels.shape[1:])
-        if self._difference:
-            anchor += levels[s - 1]
-        if self._season:
-            anchor += levels[s - self._season]
-        if self._difference and self._season:
-            anchor -= levels[s - 1 - self._season]
-        return anchor
 
     def _step(self, u: np.ndarray, feed: dict[str, np.ndarray]) -> np.ndarray:
         """One run of the graph on ``u`` ``(batch, F)`` with the state in ``feed`` (updated); the output."""
@@ -419,7 +396,7 @@ class OnnxStreamingForecaster(OneStepQuantiles):
             levels = np.concatenate((self._tail, np.zeros_like(w_hat)))  # each level anchors the next
             known = len(self._tail)
             for h in range(len(w_hat)):
-                levels[known + h] = w_hat[h] + self._anchor(levels, known + h)
+                levels[known + h] = w_hat[h] + self._layout.anchor(levels, known + h)
             w_hat = levels[known:]
         result: np.ndarray = w_hat.transpose(1, 0, 2)  # (batch, H, F)
         mean = result[0] if self._unbatched else result
