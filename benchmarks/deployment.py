@@ -26,7 +26,15 @@ import seqforecast as sf
 from benchmarks.report import Pending, Row
 from benchmarks.timing import Stats, Timer, summarize
 
-__all__ = ["MODELS", "installed_bytes", "onnx_available", "prepare_update", "size_row", "skipped_row"]
+__all__ = [
+    "MODELS",
+    "installed_bytes",
+    "onnx_available",
+    "prepare_interval",
+    "prepare_update",
+    "size_row",
+    "skipped_row",
+]
 
 UPDATE_TARGET = 0.33
 """The ONNX runtime's update takes at most a third of the time of torch's (batch 1, the default models)."""
@@ -36,6 +44,7 @@ MODELS: dict[str, Callable[[], sf.BaseForecaster]] = {
     "notebook RNN": sf.RecurrentForecaster,
     "MLP": sf.FeedForwardForecaster,
     "causal CNN": sf.ConvForecaster,
+    "notebook RNN, Gaussian head": functools.partial(sf.RecurrentForecaster, likelihood="gaussian"),
 }
 RUNTIME_PACKAGES = ("onnxruntime", "numpy")
 TORCH_PACKAGES = ("torch", "numpy")  # seqforecast needs NumPy beside torch
@@ -96,6 +105,74 @@ def prepare_update(name: str, *, calls: int, folder: Path | None = None) -> Pend
         details={"calls": calls, "onnxruntime": importlib.metadata.version("onnxruntime")},
     )
     return Pending(torch_update, onnx_update, to_row)
+
+
+def prepare_interval(*, calls: int, folder: Path | None = None) -> Pending:
+    """Seconds per step of a streaming 90 % interval from a Gaussian head: torch against the ONNX runtime.
+
+    torch (baseline): ``head_parameters`` on the new value with the carried
+    state, then the head's distribution and its ``icdf`` at 0.05 and 0.95;
+    the ONNX runtime: ``update`` then ``interval(90)`` (NumPy quantiles).
+    """
+    from seqforecast.runtime import OnnxStreamingForecaster
+
+    torch.manual_seed(0)
+    model = sf.RecurrentForecaster(likelihood="gaussian").eval()
+    head = model.output_head
+    assert head is not None
+    path = (Path(tempfile.mkdtemp()) if folder is None else folder) / "gaussian-interval.onnx"
+    sf.export_onnx(model, path)
+    primed = sf.prime(model, torch.sin(torch.linspace(0.0, 3.0, 32)))
+    onnx_stream = OnnxStreamingForecaster(path, state=_numpy_state(primed))
+    values = torch.sin(torch.linspace(3.0, 6.0, calls))
+    points = [values[i : i + 1].reshape(1, 1, 1) for i in range(calls)]  # (batch, time, features)
+    arrays = [p.numpy().reshape(1).copy() for p in points]
+    levels = torch.tensor([0.05, 0.95])
+    cpu = torch.device("cpu")
+
+    def torch_intervals(steps: list[torch.Tensor]) -> list[torch.Tensor]:
+        state, bounds = primed, []
+        with torch.no_grad():
+            for x in steps:
+                raw, state = model.head_parameters(x, state)
+                bounds.append(head.distribution(raw).icdf(levels.reshape(2, 1, 1, 1)))
+        return bounds
+
+    def torch_interval() -> float:
+        with Timer(cpu) as timer:
+            torch_intervals(points)
+        return timer.seconds / calls
+
+    def onnx_interval() -> float:
+        with Timer(cpu) as timer:
+            for x in arrays:
+                onnx_stream.update(x)
+                onnx_stream.interval(90)
+        return timer.seconds / calls
+
+    onnx_stream.reset()
+    expected = torch.stack(torch_intervals(points[:20])).reshape(20, 2).numpy()
+    got = []
+    for x in arrays[:20]:
+        onnx_stream.update(x)
+        got.append(np.concatenate(onnx_stream.interval(90)))
+    if not np.allclose(np.stack(got), expected, rtol=1e-4, atol=1e-5):
+        msg = f"the ONNX runtime's intervals differ from torch's by {np.abs(np.stack(got) - expected).max():.3g}"
+        raise RuntimeError(msg)
+    torch_interval()  # warm-up
+    onnx_interval()
+    to_row = functools.partial(
+        Row.from_paired,
+        group="deployment",
+        name="notebook RNN, Gaussian head, update and 90 % interval",
+        device="cpu",
+        figure="t(ONNX update + interval) / t(torch step + icdf)",
+        limit=UPDATE_TARGET,
+        unit=(1e6, "µs a step"),
+        sides=("torch_seconds", "onnx_seconds"),
+        details={"calls": calls, "onnxruntime": importlib.metadata.version("onnxruntime")},
+    )
+    return Pending(torch_interval, onnx_interval, to_row)
 
 
 def _numpy_state(state: sf.State) -> tuple[np.ndarray, ...]:

@@ -151,6 +151,7 @@ def _jobs(settings: Settings, device: torch.device, groups: Sequence[str]) -> li
                 functools.partial(deployment.prepare_update, name, calls=s.streaming_calls)
                 for name in deployment.MODELS
             ]
+            updates.append(functools.partial(deployment.prepare_interval, calls=s.streaming_calls))
             jobs += [Rounds(updates, s.streaming_repeats), deployment.size_row]
         else:
             jobs.append(deployment.skipped_row)

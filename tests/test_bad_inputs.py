@@ -45,6 +45,18 @@ def bad(value: object) -> Any:
     return value
 
 
+def streamed(folder: Path, model: sf.BaseForecaster, steps: int = 1) -> Any:
+    """An ONNX runtime stream of ``model`` (exported to ``folder``) after ``steps`` updates of zeros."""
+    pytest.importorskip("onnxruntime")
+    from seqforecast.runtime import OnnxStreamingForecaster
+
+    sf.export_onnx(model, folder / "model.onnx")
+    stream = OnnxStreamingForecaster(folder / "model.onnx")
+    for _ in range(steps):
+        stream.update(np.zeros(model.input_size))
+    return stream
+
+
 def crafted(
     folder: Path,
     model: sf.BaseForecaster | None = None,
@@ -446,6 +458,60 @@ CASES = [
         ),
         ValueError,
         "output_size=2 differs from input_size=1",
+    ),
+    Case(
+        "runtime quantiles of a point model",
+        lambda p: streamed(p, MLP).quantiles([0.5]),
+        ValueError,
+        "this model has a point head",
+    ),
+    Case(
+        "runtime quantiles before an update",
+        lambda p: streamed(p, sf.FeedForwardForecaster(likelihood="gaussian"), steps=0).quantiles([0.5]),
+        ValueError,
+        r"no one-step distribution yet: update\(\) this stream with 1 more",
+    ),
+    Case(
+        "runtime quantiles at level 1.5",
+        lambda p: streamed(p, sf.FeedForwardForecaster(likelihood="gaussian")).quantiles([0.5, 1.5]),
+        ValueError,
+        r"`levels` must be levels strictly between 0 and 1, got \[0.5, 1.5\]",
+    ),
+    Case(
+        "runtime quantiles of a string",
+        lambda p: streamed(p, sf.FeedForwardForecaster(likelihood="gaussian")).quantiles(bad("0.5")),
+        TypeError,
+        "`levels` must be a sequence of levels in",
+    ),
+    Case(
+        "runtime interval of 100",
+        lambda p: streamed(p, sf.FeedForwardForecaster(likelihood="gaussian")).interval(100),
+        ValueError,
+        "`level` must be strictly between 0 and 100",
+    ),
+    Case(
+        "runtime forecast of a covariate model without future",
+        lambda p: streamed(p, sf.FeedForwardForecaster(2, 1)).forecast(3),
+        ValueError,
+        r"`future` is required: the model reads 1 covariate\(s\) .* shape \(2, 1\)",
+    ),
+    Case(
+        "runtime forecast of a covariate model with a short future",
+        lambda p: streamed(p, sf.FeedForwardForecaster(2, 1)).forecast(3, future=[[1.0]]),
+        ValueError,
+        r"`future` must hold the 1 covariate\(s\) of the 2 step\(s\) .* got shape \(1, 1\)",
+    ),
+    Case(
+        "runtime forecast with NaN in future",
+        lambda p: streamed(p, sf.FeedForwardForecaster(2, 1)).forecast(2, future=[[float("nan")]]),
+        ValueError,
+        "`future` must be finite",
+    ),
+    Case(
+        "runtime intervals without a calibration",
+        lambda p: streamed(p, MLP).forecast(2, level=80),
+        ValueError,
+        "this file holds no interval calibration",
     ),
     Case(
         "conformal: one calibration window",

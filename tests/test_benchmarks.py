@@ -252,3 +252,16 @@ def test_the_import_probe_reports_whether_torch_was_imported() -> None:
     assert startup._seconds("import seqforecast", seen) >= 0
     assert startup._seconds("sys.modules['torch'] = sys", seen) >= 0  # as if imported, without the cost
     assert seen == [False, True]
+
+
+def test_the_deployment_group_times_updates_and_a_heads_intervals_side_by_side(tmp_path: Path) -> None:
+    pytest.importorskip("onnxruntime")
+    pytest.importorskip("onnx")
+    assert suite.main(["--only", "deployment", "--quick", "--out", str(tmp_path / "quick")]) == 0
+    data = json.loads((tmp_path / "quick.json").read_text(encoding="utf-8"), parse_constant=pytest.fail)
+    names = [row["name"] for row in data["rows"]]
+    assert names[:-1] == [f"{name}, ONNX runtime update" for name in deployment.MODELS] + [
+        "notebook RNN, Gaussian head, update and 90 % interval"
+    ]
+    timed = [row for row in data["rows"] if "update" in row["name"]]
+    assert all(row["stats"]["median"] > 0 for row in timed)  # each checked equal to torch's before it is timed

@@ -14,7 +14,19 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Layout", "check_state", "describe", "parse_version", "read_layout", "real_array"]
+from seqforecast._numpy_quantiles import HEAD_PARAMETERS, check_probabilities
+
+__all__ = [
+    "Head",
+    "Layout",
+    "check_state",
+    "describe",
+    "parse_version",
+    "read_layout",
+    "read_metadata",
+    "real_array",
+    "state_shape",
+]
 
 StateArrays = tuple[np.ndarray, ...]
 
@@ -59,7 +71,42 @@ def parse_version(text: str) -> int:
     return _integer("format_version", json.loads(text), 1)
 
 
-def _state_shape(spec: dict[str, Any], batch: int) -> tuple[int, ...]:
+_PREFIX = "seqforecast."
+_KEYS = ("model", "io", "transform", "start")
+
+
+def read_metadata(path: object, props: dict[str, str], newest: int, error: type[Exception]) -> dict[str, Any]:
+    """The ``seqforecast.*`` entries of ``props`` (an ONNX file's metadata), parsed; ``error`` if unusable.
+
+    ``head`` and ``intervals`` are absent from older files: null. A
+    ``format_version`` above ``newest`` is refused.
+    """
+    version_text = props.get(_PREFIX + "format_version")
+    if version_text is None:
+        msg = (
+            f"{path} is an ONNX model but not one written by seqforecast.export_onnx: "
+            f"its metadata has no '{_PREFIX}format_version'"
+        )
+        raise error(msg)
+    try:
+        version = parse_version(version_text)
+        metadata: dict[str, Any] = {"format_version": version}
+        for key in _KEYS:
+            metadata[key] = json.loads(props[_PREFIX + key])
+        for key in ("head", "intervals"):  # older files have neither
+            metadata[key] = json.loads(props.get(_PREFIX + key, "null"))
+        metadata["library_version"] = json.loads(props.get(_PREFIX + "library_version", '"unknown"'))
+    except (KeyError, TypeError, ValueError) as problem:
+        msg = f"{path} is not a valid seqforecast ONNX model: its metadata is incomplete ({problem!s})"
+        raise error(msg) from None
+    if version > newest:
+        msg = f"{path} has metadata format {version}, newer than this runtime reads ({newest}); upgrade seqforecast"
+        raise error(msg)
+    return metadata
+
+
+def state_shape(spec: dict[str, Any], batch: int) -> tuple[int, ...]:
+    """The shape of the state tensor ``spec`` describes, for ``batch`` series."""
     return tuple(batch if d == "batch" else int(d) for d in spec["shape"])
 
 
@@ -84,7 +131,7 @@ def check_state(specs: tuple[dict[str, Any], ...], state: object) -> StateArrays
     arrays = tuple(real_array("state", s).astype(np.float32) for s in given)
     batch = arrays[0].shape[specs[0]["batch_axis"]] if arrays[0].ndim == len(shapes[0]) else 0
     for array, spec in zip(arrays, specs, strict=True):
-        if batch < 1 or array.shape != _state_shape(spec, batch):
+        if batch < 1 or array.shape != state_shape(spec, batch):
             got = tuple(a.shape for a in arrays)
             msg = f"`state` must have shape {want} ('batch' the same for all), got {got[0] if len(got) == 1 else got}; was it made by another model?"
             raise ValueError(msg)
@@ -101,6 +148,16 @@ class Start:
 
 
 @dataclasses.dataclass(frozen=True)
+class Head:
+    """A likelihood or quantile head: its kind, the levels of a quantile head, and its graph output's name."""
+
+    kind: str  # "gaussian", "student_t", "negative_binomial" or "quantiles"
+    levels: tuple[float, ...] | None
+    output: str
+    width: int
+
+
+@dataclasses.dataclass(frozen=True)
 class Layout:
     """The checked sizes, tensor names, transform and starting point of one exported graph."""
 
@@ -114,11 +171,33 @@ class Layout:
     std: np.ndarray  # (input_size,), > 0
     scaled: bool
     start: Start | None
+    head: Head | None = None
 
     @property
     def offset(self) -> int:
         """Levels the transform looks back on."""
         return self.season + int(self.difference)
+
+    def transformed(self, tail: np.ndarray) -> np.ndarray:
+        """The transformed value of the last level in ``tail`` ``(L, batch, F)``, ``(batch, F)``."""
+        season = self.season
+        z: np.ndarray = tail[-1] - tail[-1 - season] if season else tail[-1]
+        if not self.difference:
+            return z
+        before: np.ndarray = tail[-2] - tail[-2 - season] if season else tail[-2]
+        result: np.ndarray = z - before
+        return result
+
+    def anchor(self, levels: np.ndarray, s: int) -> np.ndarray:
+        """The part of the level at index ``s`` known from ``levels[:s]``: level = transformed + anchor."""
+        anchor = np.zeros(levels.shape[1:])
+        if self.difference:
+            anchor += levels[s - 1]
+        if self.season:
+            anchor += levels[s - self.season]
+        if self.difference and self.season:
+            anchor -= levels[s - 1 - self.season]
+        return anchor
 
     @property
     def input_names(self) -> list[str]:
@@ -126,7 +205,13 @@ class Layout:
 
     @property
     def output_names(self) -> list[str]:
-        return ["y", *(str(s["output"]) for s in self.state)]
+        """``y``, the new state, then the head's parameters (if any)."""
+        return ["y", *(str(s["output"]) for s in self.state), *([self.head.output] if self.head else [])]
+
+    @property
+    def covariates(self) -> int:
+        """Inputs beyond the targets (the first ``output_size`` inputs) that closed loops need given."""
+        return self.input_size - self.output_size
 
 
 def _state_specs(io: dict[str, Any]) -> tuple[dict[str, Any], ...]:
@@ -175,9 +260,10 @@ def _same_size(dim: object, want: object) -> bool:
 def _check_graph(layout: Layout, io: dict[str, Any], graph: dict[str, list[tuple[str, list[Any]]]]) -> None:
     """``io``'s and the graph's inputs and outputs must be those the metadata describes: names, and every size."""
     axes = ["batch", "time"] if layout.batch_first else ["time", "batch"]
+    params = [[*axes, layout.head.width * layout.output_size]] if layout.head else []
     expected = {
         "inputs": (layout.input_names, [[*axes, layout.input_size], *(s["shape"] for s in layout.state)]),
-        "outputs": (layout.output_names, [[*axes, layout.output_size], *(s["shape"] for s in layout.state)]),
+        "outputs": (layout.output_names, [[*axes, layout.output_size], *(s["shape"] for s in layout.state), *params]),
     }
     for side, (names, shapes) in expected.items():
         have = graph[side]
@@ -225,11 +311,53 @@ def _start(start: object, layout: Layout) -> Start | None:
     return Start(state, tail.reshape(-1, 1, layout.input_size), next_output.astype(np.float32).reshape(1, -1))
 
 
+def _head(head: object) -> Head | None:
+    """``seqforecast.head``: null (a point forecaster, and every file written before heads were exported)."""
+    if head is None:
+        return None
+    if not isinstance(head, dict):
+        msg = f"head must be null or an object with kind, output, parameters and levels, got {describe(head)}"
+        raise TypeError(msg)
+    kind, output, parameters, levels = head["kind"], head["output"], head["parameters"], head["levels"]
+    if kind not in (*HEAD_PARAMETERS, "quantiles"):
+        msg = f"head.kind must be one of {[*HEAD_PARAMETERS, 'quantiles']}, got {describe(kind)}"
+        raise ValueError(msg)
+    if not isinstance(output, str) or not output or not isinstance(parameters, list):
+        msg = (
+            f"head.output must be a name and head.parameters a list, got {describe(output)} and {describe(parameters)}"
+        )
+        raise TypeError(msg)
+    if kind == "quantiles":
+        checked = check_probabilities("head.levels", levels)
+        if len(parameters) != len(checked):
+            msg = f"head.parameters must name one quantile per level ({len(checked)}), got {len(parameters)}"
+            raise ValueError(msg)
+        return Head(kind, checked, output, len(checked))
+    if levels is not None or parameters != list(HEAD_PARAMETERS[kind]):
+        msg = f"a {kind} head has parameters {list(HEAD_PARAMETERS[kind])} and no levels, got {parameters} and {describe(levels)}"
+        raise ValueError(msg)
+    return Head(kind, None, output, len(parameters))
+
+
+def _check_targets(model: dict[str, Any], layout: Layout) -> None:
+    """``model.targets`` and ``model.covariates`` (absent in older files) must agree with the sizes.
+
+    Transforms need outputs that are the inputs (export refuses others).
+    """
+    if layout.output_size != layout.input_size and (layout.scaled or layout.offset):
+        msg = f"transform must be empty (no scale, difference or season) when output_size {layout.output_size} != input_size {layout.input_size}"
+        raise ValueError(msg)
+    for key, want in (("targets", layout.output_size), ("covariates", layout.covariates)):
+        if key in model and (isinstance(model[key], bool) or model[key] != want):
+            msg = f"model.{key} must be {want} (input_size {layout.input_size}, output_size {layout.output_size}), got {describe(model[key])}"
+            raise ValueError(msg)
+
+
 def read_layout(metadata: dict[str, Any], graph: dict[str, list[tuple[str, list[Any]]]]) -> Layout:
     """Check ``metadata`` (the parsed ``seqforecast.*`` values) and the ``graph``'s inputs and outputs against it.
 
     Args:
-        metadata: ``model``, ``io``, ``transform`` and ``start``, parsed from JSON.
+        metadata: ``model``, ``io``, ``transform``, ``start`` and (optional) ``head``, parsed from JSON.
         graph: ``{"inputs": [(name, shape), ...], "outputs": [...]}`` as the
             ONNX session reports them (sizes, and names or None for dynamic axes).
 
@@ -256,6 +384,8 @@ def read_layout(metadata: dict[str, Any], graph: dict[str, list[tuple[str, list[
         std=std,
         scaled=scaled,
         start=None,
+        head=_head(metadata.get("head")),
     )
     _check_graph(layout, io, graph)
+    _check_targets(model, layout)
     return dataclasses.replace(layout, start=_start(metadata["start"], layout))

@@ -16,12 +16,19 @@ feed-forward, causal conv  ``context`` ``(batch, context, F)``     ``context_nex
 output_size)`` (time first for a model with ``batch_first=False``, and the
 ``context`` tensors too); the batch and time axes are dynamic. A forecaster
 with no memory (a feed-forward net with ``window=1``) has no state tensors.
+A forecaster with a likelihood or quantile head has one more output, last:
+``params`` ``(batch, time, width * output_size)``, the parameters of each
+step's one-step distribution (``y`` is its point forecast, as ``forward``
+gives). A model with covariates (``input_size > output_size``) reads them as
+its last inputs, as in torch.
 
 The ONNX model's metadata (``metadata_props``, JSON values) describes all of
 it, so that a deployment needs neither this library nor torch:
 
 * ``seqforecast.format_version``: ``"1"``; readers refuse newer versions;
-* ``seqforecast.model``: class, configuration, sizes, ``batch_first``, ``context_length``;
+* ``seqforecast.model``: class, configuration, sizes, ``batch_first``,
+  ``context_length``, and the number of ``targets`` (``output_size``) and
+  ``covariates`` (``input_size - output_size``);
 * ``seqforecast.io``: the names and shapes of the inputs, outputs and state pairs;
 * ``seqforecast.transform``: ``difference`` (first differences), ``season``
   (seasonal differences, 0: none) and ``scale`` (per-feature ``mean`` and
@@ -30,7 +37,20 @@ it, so that a deployment needs neither this library nor torch:
   ``o * std + mean + anchor`` with the anchor of :class:`~seqforecast.AutoForecaster`;
 * ``seqforecast.start``: null, or where the exported forecaster stands: its
   model ``state``, the last levels (``tail``) the transform needs and the
-  model's ``next`` output, so the deployment continues where it left off.
+  model's ``next`` output, so the deployment continues where it left off;
+* ``seqforecast.head``: null for a point forecaster, else the head's
+  ``kind`` (``"gaussian"``, ``"student_t"``, ``"negative_binomial"`` or
+  ``"quantiles"``), the ``parameters`` in the blocks of ``params`` (``loc``,
+  ``scale``, ``df``; ``mean``, ``dispersion``; one quantile per level), the
+  ``levels`` of a quantile head and the ``output``'s name;
+* ``seqforecast.intervals``: null, or an AutoForecaster's interval
+  calibration (``method``, ``first``, ``shape`` ``[count, horizon,
+  features]`` and the signed forecast ``errors``), from which the runtime
+  gives the intervals ``AutoForecaster.forecast(horizon, level=...)`` gives.
+
+Files written before ``head``, ``intervals``, ``model.targets`` and
+``model.covariates`` existed lack them and read as a point forecaster
+without intervals (the format version is still 1).
 
 :class:`seqforecast.runtime.OnnxStreamingForecaster` reads all of this.
 Export needs torch and ``onnx``; running the graph needs only onnxruntime
@@ -56,6 +76,7 @@ from torch import Tensor, nn
 
 from seqforecast._checkpoint_file import _write_atomic
 from seqforecast._checks import check_path, describe
+from seqforecast._export_heads import PARAMS, head_metadata, head_outputs
 from seqforecast._version import __version__
 from seqforecast.base import BaseForecaster, State, state_tensors
 from seqforecast.checkpoint import Checkpoint
@@ -80,6 +101,7 @@ class _Source:
     season: int = 0
     scaler: Scaler | None = None
     start: dict[str, Any] | None = None
+    intervals: dict[str, Any] | None = None  # an AutoForecaster's interval calibration (its to_json())
 
 
 def _state_json(state: State) -> list[dict[str, Any]] | None:
@@ -112,6 +134,7 @@ def _source(model: object) -> _Source:
                 int(info["transform_season"]),
                 model.scaler,
                 _start(info["tail"], state, info["next"]),
+                info.get("intervals"),
             )
         return _Source(model.model, model.differencer is not None, 0, model.scaler)
     from seqforecast.auto import AutoForecaster  # auto imports the training loop: only when needed
@@ -128,6 +151,7 @@ def _source(model: object) -> _Source:
             int(auto._transform.season),
             auto._scaler,
             _start(auto._tail, _state_json(auto._state), next_output),
+            None if auto._intervals is None else auto._intervals.to_json(),
         )
     msg = f"`model` must be a seqforecast forecaster, a Checkpoint or a fitted AutoForecaster, got {describe(model)}"
     raise TypeError(msg)
@@ -143,6 +167,14 @@ class _Graph(nn.Module):
         self.context = 0 if self.recurrent else cast("int", model.context_length)
 
     def forward(self, x: Tensor, *state: Tensor) -> tuple[Tensor, ...]:
+        outputs = self._raw(x, *state)
+        if self.model.output_head is None:
+            return outputs
+        point, params = head_outputs(self.model.output_head, outputs[0])
+        return (point, *outputs[1:], params)
+
+    def _raw(self, x: Tensor, *state: Tensor) -> tuple[Tensor, ...]:
+        """The last layer's raw outputs and the new state tensors."""
         model = self.model
         if self.recurrent:
             y, new_state = model._forward(x, state[0] if len(state) == 1 else tuple(state))
@@ -187,12 +219,14 @@ def _io(model: BaseForecaster) -> dict[str, Any]:
         names = ["context"] if context else []
         batch_axis = 0 if model.batch_first else 1
     state = [{"input": n, "output": f"{n}_next", "shape": shape, "batch_axis": batch_axis} for n in names]
+    head = [] if model.output_head is None else [{"name": PARAMS, "shape": [*layout, model.raw_output_size]}]
     return {
         "dtype": "float32",
         "inputs": [{"name": "x", "shape": [*layout, model.input_size]}]
         + [{"name": s["input"], "shape": shape} for s in state],
         "outputs": [{"name": "y", "shape": [*layout, model.output_size]}]
-        + [{"name": s["output"], "shape": shape} for s in state],
+        + [{"name": s["output"], "shape": shape} for s in state]
+        + head,
         "state": state,
     }
 
@@ -213,10 +247,14 @@ def _metadata(source: _Source, spec: dict[str, Any]) -> dict[str, Any]:
             "output_size": model.output_size,
             "batch_first": model.batch_first,
             "context_length": model.context_length,
+            "targets": model.output_size,
+            "covariates": model.input_size - model.output_size,
         },
         "io": spec,
         "transform": {"difference": source.difference, "season": source.season, "scale": scale},
         "start": source.start,
+        "head": head_metadata(model.output_head),
+        "intervals": source.intervals,
     }
 
 
@@ -233,6 +271,8 @@ def _onnx_bytes(graph: _Graph, spec: dict[str, Any], opset: int) -> bytes:
     }
     for s in spec["state"]:
         dynamic[s["input"]] = dynamic[s["output"]] = {s["batch_axis"]: "batch"}
+    if model.output_head is not None:
+        dynamic[PARAMS] = dynamic["y"]
     buffer = io.BytesIO()
     # torch >= 2.5 has two exporters, chosen by `dynamo` (True by default from torch 2.9); older ones only this one.
     legacy: dict[str, Any] = {"dynamo": False} if "dynamo" in inspect.signature(torch.onnx.export).parameters else {}
@@ -299,7 +339,7 @@ def export_onnx(
     Returns:
         The metadata stored in the file, without the ``seqforecast.``
         prefix: ``format_version``, ``library_version``, ``model``, ``io``,
-        ``transform`` and ``start``.
+        ``transform``, ``start``, ``head`` and ``intervals``.
 
     Raises:
         TypeError: ``model`` is none of the above, or ``opset`` is not an integer.
@@ -315,6 +355,9 @@ def export_onnx(
         [('x', ['batch', 'time', 1]), ('h', [2, 'batch', 8]), ('c', [2, 'batch', 8])]
         >>> [o["name"] for o in info["io"]["outputs"]]
         ['y', 'h_next', 'c_next']
+        >>> info = sf.export_onnx(sf.ConvForecaster(channels=8, likelihood="student_t"), path)
+        >>> [o["name"] for o in info["io"]["outputs"]], info["head"]["parameters"]
+        (['y', 'context_next', 'params'], ['loc', 'scale', 'df'])
     """
     source = _source(model)
     check_path("path", path)

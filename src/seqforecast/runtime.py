@@ -10,29 +10,39 @@ values in the data's own units, as :class:`~seqforecast.AutoForecaster` does.
 
 from __future__ import annotations
 
-import json
 import os
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 
-from seqforecast._onnx_metadata import StateArrays, check_state, parse_version, read_layout, real_array
+from seqforecast._onnx_future import future_covariates
+from seqforecast._onnx_intervals import read_calibration
+from seqforecast._onnx_metadata import (
+    Head,
+    StateArrays,
+    check_state,
+    read_layout,
+    read_metadata,
+    real_array,
+    state_shape,
+)
 from seqforecast._onnx_metadata import describe as _describe
+from seqforecast._onnx_quantiles import OneStepQuantiles
+from seqforecast.results import Forecast, check_levels
 
 __all__ = ["FORMAT_VERSION", "OnnxModelError", "OnnxStreamingForecaster"]
 
 FORMAT_VERSION = 1
 """The newest metadata format this runtime reads (``seqforecast.format_version``)."""
-_PREFIX = "seqforecast."
-_KEYS = ("model", "io", "transform", "start")
 
 
 class OnnxModelError(ValueError):
     """A file is not an ONNX model written by :func:`seqforecast.export_onnx` (or is of a newer format)."""
 
 
-class OnnxStreamingForecaster:
+class OnnxStreamingForecaster(OneStepQuantiles):
     """Feed one observation at a time to an exported forecaster; get the forecast of the next.
 
     The ONNX counterpart of :class:`~seqforecast.StreamingForecaster`, with
@@ -43,7 +53,12 @@ class OnnxStreamingForecaster:
     (one for first differences, a season for seasonal ones) and their
     forecast is the naive one (the last value), as ``AutoForecaster.predict``
     gives. A file exported from a fitted ``AutoForecaster`` or its checkpoint
-    starts where it stood: its first update continues after the data it saw.
+    starts where it stood: its first update continues after the data it saw,
+    and :meth:`forecast` gives its intervals (``level=``). For a model with a
+    likelihood or quantile head, :meth:`update` returns the point forecast
+    and :meth:`quantiles` and :meth:`interval` the next value's one-step
+    distribution; a model with covariates takes their future values in
+    :meth:`forecast` (``future=``).
 
     Args:
         path: The ``.onnx`` file written by :func:`seqforecast.export_onnx`.
@@ -108,13 +123,15 @@ class OnnxStreamingForecaster:
             first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
             msg = f"{path} is not a readable ONNX model: {first}"
             raise OnnxModelError(msg) from None
-        self.metadata = self._read_metadata(path, self.session.get_modelmeta().custom_metadata_map)
+        props = self.session.get_modelmeta().custom_metadata_map
+        self.metadata = read_metadata(path, props, FORMAT_VERSION, OnnxModelError)
         graph = {
             "inputs": [(i.name, list(i.shape)) for i in self.session.get_inputs()],
             "outputs": [(o.name, list(o.shape)) for o in self.session.get_outputs()],
         }
         try:
             self._read_fields(read_layout(self.metadata, graph))
+            self._calibration = read_calibration(self.metadata["intervals"], self.input_size)
         except KeyError as error:
             msg = f"{path} is not a valid seqforecast ONNX model: its metadata is incomplete (no {error})"
             raise OnnxModelError(msg) from None
@@ -134,41 +151,11 @@ class OnnxStreamingForecaster:
         self._state_spec: tuple[dict[str, Any], ...] = layout.state
         self._output_names: list[str] = layout.output_names
         self._input_names: list[str] = layout.input_names
-        self._difference: bool = layout.difference
-        self._season: int = layout.season
         self._offset: int = layout.offset
         self._mean: np.ndarray = layout.mean
         self._std: np.ndarray = layout.std
         self._plain = not layout.scaled and self._offset == 0  # no transform at all: the fast path
-
-    @staticmethod
-    def _read_metadata(path: object, props: dict[str, str]) -> dict[str, Any]:
-        version_text = props.get(_PREFIX + "format_version")
-        if version_text is None:
-            msg = (
-                f"{path} is an ONNX model but not one written by seqforecast.export_onnx: "
-                f"its metadata has no '{_PREFIX}format_version'"
-            )
-            raise OnnxModelError(msg)
-        try:
-            version = parse_version(version_text)
-            metadata: dict[str, Any] = {"format_version": version}
-            for key in _KEYS:
-                metadata[key] = json.loads(props[_PREFIX + key])
-            metadata["library_version"] = json.loads(props.get(_PREFIX + "library_version", '"unknown"'))
-        except (KeyError, TypeError, ValueError) as error:
-            msg = f"{path} is not a valid seqforecast ONNX model: its metadata is incomplete ({error!s})"
-            raise OnnxModelError(msg) from None
-        if version > FORMAT_VERSION:
-            msg = (
-                f"{path} has metadata format {version}, newer than this runtime reads ({FORMAT_VERSION}); "
-                "upgrade seqforecast"
-            )
-            raise OnnxModelError(msg)
-        return metadata
-
-    def _state_shape(self, spec: dict[str, Any], batch: int) -> tuple[int, ...]:
-        return tuple(batch if d == "batch" else int(d) for d in spec["shape"])
+        self._head: Head | None = layout.head
 
     def _check_state(self, state: object) -> StateArrays:
         """``state`` as float32 arrays of the graph's state shapes (one batch size for all), or raise."""
@@ -198,6 +185,7 @@ class OnnxStreamingForecaster:
         start = self._layout.start
         self.steps = 0
         self._next: np.ndarray | None = None  # the model's last output (model space, float32), (batch, F)
+        self._params: np.ndarray | None = None  # the head's parameters at the last update, (batch, width * F)
         self._tail = np.zeros((0, 1, self.input_size))  # the last offset + 1 levels, (L, batch, F)
         self._seen = 0  # levels seen since the state started (the look-back fills first)
         self._unbatched = True
@@ -240,18 +228,24 @@ class OnnxStreamingForecaster:
         )
         self._y_rows = self._y.reshape(batch, self.output_size)  # a view: (batch, output_size)
         first = [
-            np.array(current[i], dtype=np.float32) if current else np.zeros(self._state_shape(spec, batch), np.float32)
+            np.array(current[i], dtype=np.float32) if current else np.zeros(state_shape(spec, batch), np.float32)
             for i, spec in enumerate(self._state_spec)
         ]
         self._buffers = (first, [np.zeros_like(b) for b in first])
         values = [[self._ort.OrtValue.ortvalue_from_numpy(b) for b in group] for group in self._buffers]
         x_value = self._ort.OrtValue.ortvalue_from_numpy(self._x)
         y_value = self._ort.OrtValue.ortvalue_from_numpy(self._y)
+        width = self._head.width * self.output_size if self._head else 0
+        self._p = np.zeros((batch, 1, width) if self.batch_first else (1, batch, width), np.float32)
+        self._p_rows = self._p.reshape(batch, width)
+        p_value = self._ort.OrtValue.ortvalue_from_numpy(self._p)
         self._bindings = []
         for source, target in ((0, 1), (1, 0)):
             binding = self.session.io_binding()
             binding.bind_ortvalue_input("x", x_value)
             binding.bind_ortvalue_output("y", y_value)
+            if self._head:
+                binding.bind_ortvalue_output(self._head.output, p_value)
             for spec, given, made in zip(self._state_spec, values[source], values[target], strict=True):
                 binding.bind_ortvalue_input(spec["input"], given)
                 binding.bind_ortvalue_output(spec["output"], made)
@@ -267,6 +261,7 @@ class OnnxStreamingForecaster:
         self.session.run_with_iobinding(self._bindings[self._flip])
         self._flip ^= 1
         self._next = self._y_rows
+        self._params = self._p_rows
         return self._y_rows
 
     def update(self, x_t: object) -> np.ndarray:
@@ -309,56 +304,60 @@ class OnnxStreamingForecaster:
         self._seen += 1
         if self._seen <= self._offset:  # the transform has not enough history yet: the naive forecast
             return levels.reshape(-1) if one else levels
-        w = self._transformed(-1)
+        w = self._layout.transformed(self._tail)
         y = self._run((w - self._mean) / self._std)
-        forecast: np.ndarray = y * self._std + self._mean + self._anchor(self._tail, len(self._tail))
+        forecast: np.ndarray = y * self._std + self._mean + self._layout.anchor(self._tail, len(self._tail))
         return forecast.reshape(-1) if one else forecast
 
-    def _transformed(self, k: int) -> np.ndarray:
-        """The transformed value at ``tail[k]`` (``k < 0``), ``(batch, F)``."""
-        tail, season = self._tail, self._season
-        z: np.ndarray = tail[k] - tail[k - season] if season else tail[k]
-        if not self._difference:
-            return z
-        before: np.ndarray = tail[k - 1] - tail[k - 1 - season] if season else tail[k - 1]
-        result: np.ndarray = z - before
-        return result
-
-    def _anchor(self, levels: np.ndarray, s: int) -> np.ndarray:
-        """The part of the level at index ``s`` known from ``levels[:s]``: level = transformed + anchor."""
-        anchor = np.zeros(levels.shape[1:])
-        if self._difference:
-            anchor += levels[s - 1]
-        if self._season:
-            anchor += levels[s - self._season]
-        if self._difference and self._season:
-            anchor -= levels[s - 1 - self._season]
-        return anchor
+    # The one-step quantiles of a head (NumPy code in their own module), documented as this class's own.
+    quantiles = OneStepQuantiles.quantiles
+    interval = OneStepQuantiles.interval
 
     def _step(self, u: np.ndarray, feed: dict[str, np.ndarray]) -> np.ndarray:
         """One run of the graph on ``u`` ``(batch, F)`` with the state in ``feed`` (updated); the output."""
         batch = u.shape[0]
         feed["x"] = u.astype(np.float32).reshape((batch, 1, -1) if self.batch_first else (1, batch, -1))
-        outputs = self.session.run(self._output_names, feed)
+        outputs = self.session.run(self._output_names[: 1 + len(self._state_spec)], feed)
         feed.update(zip(self._input_names[1:], outputs[1:], strict=True))
         result: np.ndarray = outputs[0].reshape(batch, -1)
         return result
 
-    def forecast(self, horizon: int) -> np.ndarray:
+    @overload
+    def forecast(self, horizon: int, *, future: object = None, level: None = None) -> np.ndarray: ...
+    @overload
+    def forecast(self, horizon: int, *, future: object = None, level: float | Sequence[float]) -> Forecast: ...
+    def forecast(self, horizon: int, *, future: object = None, level: object = None) -> np.ndarray | Forecast:
         """Forecast ``horizon`` steps after the last observation, feeding forecasts back (closed loop).
 
         The stream itself is left as it was: the next :meth:`update` continues after the last observation.
 
+        A model with covariates (``input_size > output_size``) feeds each
+        forecast back with the covariates of that step, given as ``future``,
+        as :func:`seqforecast.forecast` does.
+
         Args:
             horizon: Steps ahead, >= 1.
+            future: For a model with covariates, their values at the
+                ``horizon - 1`` steps fed back: ``(horizon - 1, covariates)``
+                (the same for every series) or ``(batch, horizon - 1,
+                covariates)`` (batch first, as :meth:`update` takes
+                observations, whatever the model's layout). None otherwise.
+            level: Interval levels in percent, for a file exported from a
+                fitted :class:`~seqforecast.AutoForecaster` (or its
+                checkpoint): the intervals its ``forecast(horizon, level=...)``
+                gives, from the calibration stored in the file.
 
         Returns:
-            Float64 ``(horizon, features)`` after observations of shape
-            ``(features,)``, ``(batch, horizon, features)`` after batched ones.
+            Float64 ``(horizon, output_size)`` after observations of shape
+            ``(features,)``, ``(batch, horizon, output_size)`` after batched
+            ones; with ``level``, a :class:`~seqforecast.Forecast` whose
+            ``mean`` is that array and ``interval(level)`` its bounds.
 
         Raises:
             ValueError: Nothing observed yet (or too little for the
-                transform), or a model whose output is not its input.
+                transform), a model with more outputs than inputs,
+                ``future`` missing, not needed or of the wrong shape, or
+                ``level`` for a file without an interval calibration.
         """
         if isinstance(horizon, bool) or not isinstance(horizon, (int, np.integer)):
             msg = f"`horizon` must be an integer >= 1, got {_describe(horizon)}"
@@ -366,8 +365,15 @@ class OnnxStreamingForecaster:
         if horizon < 1:
             msg = f"`horizon` must be an integer >= 1, got {horizon}"
             raise ValueError(msg)
-        if self.output_size != self.input_size:
-            msg = f"this model cannot feed its forecasts back: output_size={self.output_size}, input_size={self.input_size}"
+        if self.output_size > self.input_size:
+            msg = f"this model cannot feed its forecasts back: output_size={self.output_size}, input_size={self.input_size} (more outputs than inputs)"
+            raise ValueError(msg)
+        wanted = () if level is None else check_levels("level", level)
+        if wanted and self._calibration is None:
+            msg = (
+                "this file holds no interval calibration (only an exported AutoForecaster has one); "
+                "a model with a likelihood or quantile head gives one-step intervals with interval(level)"
+            )
             raise ValueError(msg)
         if self._next is None:
             more = self._offset + 1 - self._seen
@@ -377,17 +383,24 @@ class OnnxStreamingForecaster:
             )
             raise ValueError(msg)
         batch = self._next.shape[0]
-        state = self.state or tuple(np.zeros(self._state_shape(s, batch), np.float32) for s in self._state_spec)
+        covariates = future_covariates(future, int(horizon), batch, self._layout.covariates, self.output_size)
+        state = self.state or tuple(np.zeros(state_shape(s, batch), np.float32) for s in self._state_spec)
         feed = dict(zip(self._input_names[1:], state, strict=True))
         outputs = [self._next.copy()]
-        for _ in range(int(horizon) - 1):
-            outputs.append(self._step(outputs[-1], feed))
-        w_hat = np.stack(outputs, axis=0) * self._std + self._mean  # (H, batch, F)
+        for h in range(int(horizon) - 1):
+            fed = outputs[-1] if covariates is None else np.concatenate((outputs[-1], covariates[h]), axis=-1)
+            outputs.append(self._step(fed, feed))
+        targets = self.output_size  # a model with covariates has no transform: their mean is 0 and std 1
+        w_hat = np.stack(outputs, axis=0) * self._std[:targets] + self._mean[:targets]  # (H, batch, F)
         if self._offset:
             levels = np.concatenate((self._tail, np.zeros_like(w_hat)))  # each level anchors the next
             known = len(self._tail)
             for h in range(len(w_hat)):
-                levels[known + h] = w_hat[h] + self._anchor(levels, known + h)
+                levels[known + h] = w_hat[h] + self._layout.anchor(levels, known + h)
             w_hat = levels[known:]
         result: np.ndarray = w_hat.transpose(1, 0, 2)  # (batch, H, F)
-        return result[0] if self._unbatched else result
+        mean = result[0] if self._unbatched else result
+        if self._calibration is None or level is None:
+            return mean
+        radii = {lvl: self._calibration.radius(lvl, int(horizon)) for lvl in wanted}  # each (H, F)
+        return Forecast(mean, {lvl: (mean - r, mean + r) for lvl, r in radii.items()})
