@@ -332,3 +332,15 @@ def test_a_file_with_torchs_empty_state_in_its_start_still_reads(tmp_path: Path)
     stream = OnnxStreamingForecaster(tmp_path / "old.onnx")
     assert stream.state is None
     np.testing.assert_allclose(stream.forecast(3), est.forecast(3), atol=1e-9)
+
+
+@pytest.mark.filterwarnings("ignore:AutoForecaster. no model beat the naive forecast")
+def test_an_auto_forecaster_fitted_on_a_panel_is_refused_with_its_checkpoint(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    panel = sf.Panel.from_series({key: np.cumsum(rng.normal(size=40)) for key in ("a", "b")})
+    est = sf.AutoForecaster(seed=0, models=("linear",)).fit(panel)
+    est.save(tmp_path / "panel.safetensors")
+    for model in (est, sf.load(tmp_path / "panel.safetensors")):
+        with pytest.raises(ValueError, match="fitted on a Panel of many series"):
+            sf.export_onnx(model, tmp_path / "panel.onnx")
+    assert not (tmp_path / "panel.onnx").exists()

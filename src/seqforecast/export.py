@@ -120,6 +120,12 @@ def _start(tail: Any, state: list[dict[str, Any]] | None, next_output: Any) -> d
     return {"tail": np.asarray(tail, dtype=np.float64).tolist(), "state": kept or None, "next": list(next_output)}
 
 
+_PANEL = (
+    "`model` is an AutoForecaster fitted on a Panel of many series, which the ONNX runtime does not stream "
+    "(each series has its own scaling and history): export its `model_` and scale each series yourself"
+)
+
+
 def _source(model: object) -> _Source:
     """The forecaster, :class:`Checkpoint` or AutoForecaster ``model`` as what to export."""
     if isinstance(model, BaseForecaster):
@@ -127,6 +133,8 @@ def _source(model: object) -> _Source:
     if isinstance(model, Checkpoint):
         info = model.metadata.get("auto")
         if isinstance(info, dict):  # written by AutoForecaster.save
+            if info.get("panel"):
+                raise ValueError(_PANEL)
             state = None if info["state"] is None else info["state"]["tensors"]
             return _Source(
                 model.model,
@@ -144,6 +152,8 @@ def _source(model: object) -> _Source:
         if auto.model_ is None:
             msg = "`model` is an AutoForecaster that is not fitted yet: call fit(y) before exporting it"
             raise ValueError(msg)
+        if auto._panel is not None:
+            raise ValueError(_PANEL)
         next_output = None if auto._next is None else auto._next.tolist()
         return _Source(
             auto.model_,
