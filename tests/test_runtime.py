@@ -108,7 +108,7 @@ def test_the_runtime_runs_where_torch_cannot_be_imported(lstm_path: Path, tmp_pa
     assert (
         run.stdout.strip() == "(2,) (4, 2) ['seqforecast', 'seqforecast._numpy_quantiles', 'seqforecast._onnx_future', "
         "'seqforecast._onnx_intervals', 'seqforecast._onnx_metadata', 'seqforecast._onnx_quantiles', "
-        "'seqforecast._version', 'seqforecast.results', 'seqforecast.runtime']"
+        "'seqforecast._pandas', 'seqforecast._version', 'seqforecast.results', 'seqforecast.runtime']"
     )
 
 
