@@ -19,15 +19,18 @@ from __future__ import annotations
 
 import dataclasses
 import statistics
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import torch
 
 import seqforecast as sf
 from benchmarks.report import Row
+from benchmarks.synthetic import ar1
 from benchmarks.timing import summarize
 from seqforecast.distributions import StudentT
+
+if TYPE_CHECKING:
+    import numpy as np
 
 __all__ = ["CASES", "Case", "calibration_row", "closed_loop_row"]
 
@@ -65,15 +68,6 @@ CASES = (
 )
 
 
-def ar1(n: int, *, df: float | None, seed: int) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    noise = rng.standard_normal(n) if df is None else rng.standard_t(df, n)
-    y = np.zeros(n)
-    for t in range(1, n):
-        y[t] = PHI * y[t - 1] + SIGMA * noise[t]
-    return y
-
-
 def fit(
     head: dict[str, Any], series: np.ndarray, seed: int, device: torch.device, *, steps: int
 ) -> sf.FeedForwardForecaster:
@@ -100,7 +94,7 @@ def _coverage(dist: Any, targets: torch.Tensor, level: float) -> float:
 
 
 def _one_seed(case: Case, seed: int, device: torch.device, steps: int) -> dict[str, float]:
-    y = ar1(TRAIN + TEST + 1, df=case.noise_df, seed=seed)
+    y = ar1(TRAIN + TEST + 1, seed=seed, phi=PHI, scale=SIGMA, df=case.noise_df)
     model = fit(case.head_kwargs(), y[:TRAIN], seed, device, steps=steps)
     test = torch.tensor(y[TRAIN:], dtype=torch.float32, device=device)
     inputs, targets = test[:-1].view(1, -1, 1), test[1:].view(1, -1, 1)
@@ -153,7 +147,7 @@ def closed_loop_row(
     horizon, spacing, model_runs, oracle_runs = 12, 20, [], []
     z = 1.2815515655446004  # the 0.9 quantile of the standard normal
     for seed in range(seeds):
-        y = ar1(TRAIN + cutoffs * spacing + 8, df=None, seed=seed)
+        y = ar1(TRAIN + cutoffs * spacing + 8, seed=seed, phi=PHI, scale=SIGMA)
         model = fit({"likelihood": "gaussian"}, y[:TRAIN], seed, device, steps=steps)
         test = torch.tensor(y[TRAIN:], dtype=torch.float32, device=device)
         starts = [8 + spacing * i for i in range(cutoffs)]

@@ -27,6 +27,7 @@ import torch
 
 import seqforecast as sf
 from benchmarks.report import Row
+from benchmarks.synthetic import ar1, ar1_oracle
 from benchmarks.timing import summarize
 
 __all__ = ["auto_row", "drift_row", "split_row"]
@@ -37,32 +38,9 @@ DRIFT_TOLERANCE = 0.05  # adaptive conformal: every rolling window after the cha
 SUNSPOTS = Path(__file__).resolve().parent.parent / "examples" / "data" / "sunspots.csv"
 
 
-def ar1(length: int, *, seed: int, df: float | None = None, doubling_at: int | None = None) -> np.ndarray:
-    """``y[t] = PHI y[t-1] + e[t]``, ``e`` standard normal or Student-t(``df``), twice as large from ``doubling_at``."""
-    rng = np.random.default_rng(seed)
-    noise = rng.standard_normal(length) if df is None else rng.standard_t(df, length)
-    if doubling_at is not None:
-        noise[doubling_at:] *= 2.0
-    y = np.zeros(length)
-    for t in range(1, length):
-        y[t] = PHI * y[t - 1] + noise[t]
-    return y
-
-
-def oracle() -> sf.FeedForwardForecaster:
-    """The true one-step forecast ``PHI * y[t]`` as a linear forecaster."""
-    model = sf.FeedForwardForecaster(1, 1, (), window=1)
-    linear = model.net[0]
-    assert isinstance(linear, torch.nn.Linear)
-    with torch.no_grad():
-        linear.weight.fill_(PHI)
-        linear.bias.zero_()
-    return model.eval()
-
-
 def _split_coverage(df: float | None, seed: int) -> dict[str, float]:
-    y = ar1(CALIBRATION + TEST + 1, seed=seed, df=df)
-    model = oracle()
+    y = ar1(CALIBRATION + TEST + 1, seed=seed, phi=PHI, df=df)
+    model = ar1_oracle(PHI)
     calibration = sf.ConformalCalibration.from_backtest(sf.backtest(model, y[: CALIBRATION + 1], 1, start=1))
     test = sf.backtest(model, y, 1, start=CALIBRATION + 1)
     result = {}
@@ -95,8 +73,8 @@ def split_row(df: float | None, *, seeds: int) -> Row:
 
 def _drift_run(seed: int, length: int) -> dict[str, list[float]]:
     change, level = length // 2, 80
-    y = ar1(length, seed=seed, doubling_at=change)
-    model = oracle()
+    y = ar1(length, seed=seed, phi=PHI, scale=np.where(np.arange(length) >= change, 2.0, 1.0))  # noise doubles
+    model = ar1_oracle(PHI)
     calibration = sf.ConformalCalibration.from_backtest(sf.backtest(model, y[:1_000], 1, start=1))
     online = sf.AdaptiveConformal(model, level=level, gamma=0.005, window=500, calibration=calibration)
     bounds = np.array([[float(b[0]) for b in online.update(torch.tensor([v], dtype=torch.float32))[1:]] for v in y])

@@ -13,6 +13,8 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import seqforecast as sf
+from benchmarks.synthetic import ar1
+from benchmarks.synthetic import ar1_oracle as oracle
 from seqforecast.conformal import conformal_rank
 
 PHI = 0.8
@@ -21,28 +23,6 @@ PHI = 0.8
 def bad(value: object) -> Any:
     """``value``, typed ``Any``: a wrong type passed on purpose."""
     return value
-
-
-def ar1(length: int, *, seed: int, scale: np.ndarray | float = 1.0, df: float | None = None) -> np.ndarray:
-    """An AR(1) series ``y[t] = PHI * y[t-1] + e[t]``, ``e`` Gaussian (or Student-t) times ``scale``."""
-    rng = np.random.default_rng(seed)
-    noise = rng.standard_normal(length) if df is None else rng.standard_t(df, length)
-    noise = noise * scale
-    y = np.zeros(length)
-    for t in range(1, length):
-        y[t] = PHI * y[t - 1] + noise[t]
-    return y
-
-
-def oracle() -> sf.FeedForwardForecaster:
-    """The true one-step forecast of the AR(1): ``PHI * y[t]``, as a linear feed-forward model."""
-    model = sf.FeedForwardForecaster(1, 1, (), window=1)
-    linear = model.net[0]
-    assert isinstance(linear, torch.nn.Linear)
-    with torch.no_grad():
-        linear.weight.fill_(PHI)
-        linear.bias.zero_()
-    return model
 
 
 def coverage(lower: np.ndarray, upper: np.ndarray, target: np.ndarray) -> float:

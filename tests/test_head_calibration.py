@@ -16,30 +16,20 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 import pytest
 import torch
 from torch import Tensor
 
 import seqforecast as sf
+from benchmarks.synthetic import ar1
 from seqforecast import metrics
 
 PHI, SIGMA, TEST_POINTS = 0.8, 0.5, 5000
 
 
-def ar1(n: int, *, df: float | None, seed: int) -> np.ndarray:
-    """``y[t] = PHI * y[t-1] + SIGMA * e[t]`` with standard normal (``df`` None) or Student-t(``df``) noise."""
-    rng = np.random.default_rng(seed)
-    noise = rng.standard_normal(n) if df is None else rng.standard_t(df, n)
-    y = np.zeros(n)
-    for t in range(1, n):
-        y[t] = PHI * y[t - 1] + SIGMA * noise[t]
-    return y
-
-
 def fitted(head: dict[str, Any], *, df: float | None) -> tuple[Any, Tensor, Tensor]:
     """A head fitted on 20,000 points: its one-step distributions along 5,000 test points, the inputs and targets."""
-    y = ar1(20_000 + TEST_POINTS + 1, df=df, seed=0)
+    y = ar1(20_000 + TEST_POINTS + 1, seed=0, phi=PHI, scale=SIGMA, df=df)
     model = sf.FeedForwardForecaster(hidden_sizes=(), window=1, seed=0, **head)
     trainer = sf.Trainer(model, device="cpu", lr=0.03, clip_grad_norm=1.0, seed=0)
     trainer.fit(sf.ArrayStream(y[:20_000], seq_length=100, batch_size=32), steps=400)
