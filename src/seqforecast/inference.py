@@ -105,9 +105,6 @@ def _as_batch(name: str, model: Forecaster, sequence: object) -> tuple[Tensor, b
     return tensor, unbatched
 
 
-_check_feeds_back = check_feeds_back  # the name sampling.py imports
-
-
 def _unbatch(model: Forecaster, tensor: Tensor, unbatched: bool) -> Tensor:
     if not unbatched:
         return tensor

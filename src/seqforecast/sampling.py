@@ -18,11 +18,11 @@ import torch
 from torch import Tensor
 
 from seqforecast._checks import check_int, check_quantiles, describe
-from seqforecast._future import future_inputs
+from seqforecast._future import check_feeds_back, future_inputs
 from seqforecast.base import BaseForecaster, Forecaster, State, point_head_message, state_like, state_tensors
 from seqforecast.distributions import Distribution, draw
 from seqforecast.heads import OutputHead
-from seqforecast.inference import _as_batch, _check_feeds_back, _inference
+from seqforecast.inference import _as_batch, _inference
 
 __all__ = ["forecast_quantiles", "sample_paths"]
 
@@ -197,7 +197,7 @@ def sample_paths(
     horizon = check_int("horizon", horizon)
     num_samples = check_int("num_samples", num_samples)
     model, head = _head(model)
-    _check_feeds_back(model)
+    check_feeds_back(model)
     with _inference(model):
         x, unbatched = _as_batch("history", model, history)
         paths, _ = _run_paths(model, head, x, horizon, num_samples=num_samples, state=state, seed=seed, future=future)
@@ -263,7 +263,7 @@ def forecast_quantiles(
     num_samples = check_int("num_samples", num_samples)
     model, head = _head(model)
     _check_learned(head, levels)
-    _check_feeds_back(model)
+    check_feeds_back(model)
     time_dim = 1 if model.batch_first else 0
     with _inference(model):
         x, unbatched = _as_batch("history", model, history)
