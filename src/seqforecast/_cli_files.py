@@ -31,7 +31,6 @@ __all__ = [
     "plot_formats",
     "read_table",
     "same_file",
-    "series_for",
     "table_for",
     "to_model_space",
 ]
@@ -118,10 +117,6 @@ def open_checkpoint(path: str) -> Checkpoint:
 def read_table(args: argparse.Namespace, column: str | int | None, time_column: str | int | None) -> CsvSeries:
     """Read ``args.data`` with the CSV options; errors name the command-line flags."""
     return read_csv(args.data, column, sep=args.sep, time_column=time_column, fill=args.fill, _flags=True)
-
-
-def series_for(checkpoint: Checkpoint, args: argparse.Namespace) -> np.ndarray:
-    return table_for(checkpoint, args).values
 
 
 def table_for(checkpoint: Checkpoint, args: argparse.Namespace) -> CsvSeries:
