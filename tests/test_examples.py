@@ -34,6 +34,7 @@ def test_backtesting_example_beats_naive_and_equals_the_loop(capsys: pytest.Capt
 
 
 def test_many_series_example_one_global_model_beats_one_model_per_firm(capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("pandas")  # the example reads its CSV with pandas (the frames extra)
     runpy.run_path(str(EXAMPLES / "many_series.py"), run_name="__main__")
     out = capsys.readouterr().out
     scores = {m.group(1).strip(): float(m.group(2)) for m in re.finditer(r"^(.{24}) MASE ([\d.]+)", out, re.MULTILINE)}
